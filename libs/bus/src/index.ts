@@ -1,0 +1,28 @@
+// The public surface of @sallyport/bus.
+export type {
+  ConsumeOptions,
+  QueueConsumer,
+  Transport,
+  Unsubscribe,
+} from './transport.js';
+export {
+  decodeInputMessage,
+  decodeOpenRequest,
+  decodeSessionMessage,
+  encodeInputMessage,
+  encodeOpenRequest,
+  encodeSessionMessage,
+  type EndReason,
+  type InputMessage,
+  type OpenRequest,
+  type SessionMessage,
+} from './messages.js';
+export { SessionBus, type SessionBusOptions } from './session-bus.js';
+export type { BusLogger } from './logger.js';
+export {
+  createMemoryBackend,
+  type MemoryBackend,
+  type MemoryBackendOptions,
+} from './memory-backend.js';
+export { createMemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
+export { createRedisTransport, type RedisTransportOptions } from './redis-transport.js';

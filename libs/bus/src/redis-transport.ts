@@ -1,0 +1,156 @@
+// The bus for distributed mode. Each role has its own connection, as BullMQ and Socket.IO's
+// Redis adapter do: commands (publish, XADD, XACK, leases), one subscriber shared by every
+// subscription, and one blocking connection per queue consumer. Every name is prefixed by
+// hand — ioredis's keyPrefix does not apply to pub/sub channels, so it is not used at all.
+import type { Redis } from 'ioredis';
+import type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
+import { consoleLogger, type BusLogger } from './logger.js';
+import { closedError, leaseTtl, MAX_QUEUE_LENGTH } from './internal.js';
+import { openConnection, quitConnection } from './redis-connection.js';
+import { RedisConsumer } from './redis-consumer.js';
+import { PAYLOAD_FIELD } from './redis-stream.js';
+import { SharedSubscriber } from './redis-subscriber.js';
+
+export interface RedisTransportOptions {
+  url: string;
+  /** Prepended to every key and channel. Default "sp:". */
+  prefix?: string;
+  logger?: BusLogger;
+}
+
+// Compare-and-set on the owner, atomically: a worker whose lease lapsed and was taken by
+// another must not extend or delete the new owner's lease.
+const RENEW_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`;
+const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+export function createRedisTransport(options: RedisTransportOptions): Transport {
+  return new RedisTransport(options);
+}
+
+class RedisTransport implements Transport {
+  private readonly url: string;
+  private readonly prefix: string;
+  private readonly logger: BusLogger;
+  private readonly commands: Redis;
+  private readonly subscriberConnection: Redis;
+  private readonly subscriber: SharedSubscriber;
+  private readonly consumers = new Set<RedisConsumer>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisTransportOptions) {
+    this.url = options.url;
+    this.prefix = options.prefix ?? 'sp:';
+    this.logger = options.logger ?? consoleLogger;
+    this.commands = openConnection(this.url, `${this.prefix}bus-cmd`, this.logger);
+    this.subscriberConnection = openConnection(this.url, `${this.prefix}bus-sub`, this.logger);
+    this.subscriber = new SharedSubscriber(this.subscriberConnection, this.logger);
+  }
+
+  async publish(channel: string, payload: Buffer): Promise<void> {
+    this.assertOpen();
+    await this.commands.publish(this.prefix + channel, payload);
+  }
+
+  async subscribe(channel: string, onMessage: (payload: Buffer) => void): Promise<Unsubscribe> {
+    this.assertOpen();
+    return this.subscriber.subscribe(this.prefix + channel, onMessage);
+  }
+
+  async enqueue(queue: string, payload: Buffer): Promise<void> {
+    this.assertOpen();
+    // MAXLEN ~ keeps the stream bounded without XDEL: another consumer group may still need an
+    // entry this group has acknowledged.
+    const max = String(MAX_QUEUE_LENGTH);
+    await this.commands.xadd(this.prefix + queue, 'MAXLEN', '~', max, '*', PAYLOAD_FIELD, payload);
+  }
+
+  consume(options: ConsumeOptions): QueueConsumer {
+    this.assertOpen();
+    const blocking = openConnection(
+      this.url,
+      `${this.prefix}bus-read:${options.consumer}`,
+      this.logger,
+      // A blocked read simply waits out a reconnect instead of failing after N retries.
+      { maxRetriesPerRequest: null },
+    );
+    const consumer: RedisConsumer = new RedisConsumer(options, {
+      commands: this.commands,
+      blocking,
+      streamKey: this.prefix + options.queue,
+      logger: this.logger,
+      onStopped: () => this.consumers.delete(consumer),
+    });
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    const ttl = leaseTtl(ttlMs);
+    return (await this.commands.set(this.prefix + key, owner, 'PX', ttl, 'NX')) === 'OK';
+  }
+
+  async renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.assertOpen();
+    const ttl = leaseTtl(ttlMs);
+    return (await this.commands.eval(RENEW_LEASE, 1, this.prefix + key, owner, ttl)) === 1;
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    this.assertOpen();
+    await this.commands.eval(RELEASE_LEASE, 1, this.prefix + key, owner);
+  }
+
+  async leaseOwners(keys: readonly string[]): Promise<(string | null)[]> {
+    this.assertOpen();
+    if (keys.length === 0) return []; // MGET without keys is a syntax error
+    return this.commands.mget(keys.map((key) => this.prefix + key));
+  }
+
+  /** Fails at once while disconnected, instead of queueing until Redis is back: for /readyz. */
+  async ping(): Promise<void> {
+    this.assertOpen();
+    if (this.commands.status !== 'ready') {
+      throw new Error(`redis connection is ${this.commands.status}`);
+    }
+    await this.commands.ping();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Every step runs even if an earlier one failed; each failure is logged. */
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    const steps: [string, () => Promise<void>][] = [
+      // First, so handlers' XACKs still have the command connection.
+      ['stop consumers', async () => void (await Promise.all([...this.consumers].map((c) => c.stop())))],
+      // No UNSUBSCRIBE needed: closing the connection ends its subscriptions.
+      ['close subscriber', async () => {
+        this.subscriber.clear();
+        await quitConnection(this.subscriberConnection);
+      }],
+      ['close commands', () => quitConnection(this.commands)],
+    ];
+    for (const [step, run] of steps) {
+      try {
+        await run();
+      } catch (err) {
+        this.logger.error({ err, step }, 'bus: close step failed');
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+}

@@ -1,0 +1,117 @@
+import type { QueueConsumer, Transport, Unsubscribe } from './transport.js';
+import {
+  decodeInputMessage,
+  decodeOpenRequest,
+  decodeSessionMessage,
+  encodeInputMessage,
+  encodeOpenRequest,
+  encodeSessionMessage,
+  type InputMessage,
+  type OpenRequest,
+  type SessionMessage,
+} from './messages.js';
+
+export interface SessionBusOptions {
+  /** How long a worker owns a session without renewing. Default 6 000 ms. */
+  leaseTtlMs?: number;
+  /** How long an open request may sit with a dead worker before another claims it. Default 5 000 ms. */
+  claimIdleMs?: number;
+}
+
+const OPEN_QUEUE = 'sessions:open';
+const WORKER_GROUP = 'session-workers';
+
+const outputChannel = (sessionId: string) => `sess:${sessionId}:out`;
+const inputChannel = (sessionId: string) => `sess:${sessionId}:in`;
+const ownerKey = (sessionId: string) => `sess:${sessionId}:owner`;
+
+/**
+ * How gateways and session workers reach a terminal session without sharing memory:
+ * pull-based placement of open requests, an owner lease per session, and a channel each way.
+ */
+export class SessionBus {
+  readonly leaseTtlMs: number;
+  private readonly claimIdleMs: number;
+
+  constructor(
+    private readonly transport: Transport,
+    options: SessionBusOptions = {},
+  ) {
+    this.leaseTtlMs = options.leaseTtlMs ?? 6_000;
+    this.claimIdleMs = options.claimIdleMs ?? 5_000;
+  }
+
+  // ---- gateway side ----
+
+  /** Queue a request for whichever worker has room. Watch the session first, to miss nothing. */
+  requestOpen(request: OpenRequest): Promise<void> {
+    return this.transport.enqueue(OPEN_QUEUE, encodeOpenRequest(request));
+  }
+
+  /** Everything the owning worker publishes about the session, from now on. */
+  watch(sessionId: string, onMessage: (msg: SessionMessage) => void): Promise<Unsubscribe> {
+    return this.transport.subscribe(outputChannel(sessionId), (payload) =>
+      onMessage(decodeSessionMessage(payload)),
+    );
+  }
+
+  sendInput(sessionId: string, msg: InputMessage): Promise<void> {
+    return this.transport.publish(inputChannel(sessionId), encodeInputMessage(msg));
+  }
+
+  /** The worker holding each session's lease, or null where it lapsed. */
+  owners(sessionIds: readonly string[]): Promise<(string | null)[]> {
+    return this.transport.leaseOwners(sessionIds.map(ownerKey));
+  }
+
+  // ---- worker side ----
+
+  /** Take open requests while `hasCapacity()` says there is room. */
+  serveOpenRequests(options: {
+    workerId: string;
+    hasCapacity: () => boolean;
+    handler: (request: OpenRequest) => Promise<void>;
+    onError?: (err: unknown) => void;
+  }): QueueConsumer {
+    return this.transport.consume({
+      queue: OPEN_QUEUE,
+      group: WORKER_GROUP,
+      consumer: options.workerId,
+      hasCapacity: options.hasCapacity,
+      claimIdleMs: this.claimIdleMs,
+      handler: (payload) => options.handler(decodeOpenRequest(payload)),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
+
+  publish(sessionId: string, msg: SessionMessage): Promise<void> {
+    return this.transport.publish(outputChannel(sessionId), encodeSessionMessage(msg));
+  }
+
+  listenInput(sessionId: string, onInput: (msg: InputMessage) => void): Promise<Unsubscribe> {
+    return this.transport.subscribe(inputChannel(sessionId), (payload) =>
+      onInput(decodeInputMessage(payload)),
+    );
+  }
+
+  /** True when this worker now owns the session; false when another worker got it first. */
+  claimOwnership(sessionId: string, workerId: string): Promise<boolean> {
+    return this.transport.acquireLease(ownerKey(sessionId), workerId, this.leaseTtlMs);
+  }
+
+  renewOwnership(sessionId: string, workerId: string): Promise<boolean> {
+    return this.transport.renewLease(ownerKey(sessionId), workerId, this.leaseTtlMs);
+  }
+
+  releaseOwnership(sessionId: string, workerId: string): Promise<void> {
+    return this.transport.releaseLease(ownerKey(sessionId), workerId);
+  }
+
+  ping(): Promise<void> {
+    return this.transport.ping();
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

@@ -1,0 +1,127 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseCidrList, type Cidr } from './cidr.js';
+
+/**
+ * Every setting comes from the environment, is validated once at start-up, and a bad one stops
+ * the process with a message that names it. Defaults give a working embedded installation.
+ */
+
+// Cloud metadata endpoints and link-local ranges: a gateway must not be a way into them.
+const DEFAULT_TARGET_DENY = '169.254.0.0/16, fe80::/10, 100.100.100.200/32, fd00:ec2::254/128';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const cidrs = z.string().transform((value, ctx) => {
+  try {
+    return parseCidrList(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const schema = z.object({
+  DATABASE_URL: z.url().optional(),
+  REDIS_URL: z.url().optional(),
+  SALLYPORT_HOST: z.string().min(1).default('127.0.0.1'),
+  SALLYPORT_PORT: int(0, 65535).default(8443),
+  SALLYPORT_PUBLIC_URL: z.url().optional(),
+  SALLYPORT_ALLOWED_ORIGINS: z.string().default(''),
+  SALLYPORT_TRUST_PROXY: bool.default(false),
+  SALLYPORT_DATA_DIR: z.string().min(1).default('./data'),
+  SALLYPORT_SECRET_KEY: z.string().optional(),
+  SALLYPORT_SECRET_KEYS_PREVIOUS: z.string().default(''),
+  SALLYPORT_ADMIN_USER: z.string().min(1).max(64).optional(),
+  SALLYPORT_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  SALLYPORT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  SALLYPORT_BUS_PREFIX: z.string().min(1).default('sp:'),
+  SALLYPORT_LOGIN_SESSION_HOURS: int(1, 24 * 90).default(12),
+  SALLYPORT_WORKER_ID: z.string().min(1).optional(),
+  SALLYPORT_WORKER_MAX_SESSIONS: int(1, 100_000).default(500),
+  SALLYPORT_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SALLYPORT_WORKER_HTTP_PORT: int(0, 65535).default(9101),
+  SALLYPORT_SSH_CONNECT_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
+  SALLYPORT_SSH_KEEPALIVE_MS: int(1_000, 300_000).default(15_000),
+  SALLYPORT_OPEN_TIMEOUT_MS: int(1_000, 300_000).default(30_000),
+  SALLYPORT_HOST_KEY_POLICY: z.enum(['tofu', 'strict']).default('tofu'),
+  SALLYPORT_TARGET_ALLOW: cidrs.optional(),
+  SALLYPORT_TARGET_DENY: cidrs.default(parseCidrList(DEFAULT_TARGET_DENY)),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+/** Thrown with one line per bad setting. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables are treated as unset, as shells and compose files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    );
+  }
+  const cfg = toConfig(parsed.data);
+  if ((cfg.adminUser === undefined) !== (cfg.adminPassword === undefined)) {
+    throw new ConfigError([
+      'SALLYPORT_ADMIN_USER and SALLYPORT_ADMIN_PASSWORD: set both to bootstrap an admin, or neither',
+    ]);
+  }
+  return cfg;
+}
+
+function toConfig(e: z.infer<typeof schema>) {
+  const publicUrl = new URL(e.SALLYPORT_PUBLIC_URL ?? `http://${hostForUrl(e.SALLYPORT_HOST)}:${e.SALLYPORT_PORT}`);
+  const extraOrigins = e.SALLYPORT_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: path.resolve(e.SALLYPORT_DATA_DIR),
+    logLevel: e.SALLYPORT_LOG_LEVEL,
+    secretKey: e.SALLYPORT_SECRET_KEY,
+    previousSecretKeys: e.SALLYPORT_SECRET_KEYS_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
+    adminUser: e.SALLYPORT_ADMIN_USER,
+    adminPassword: e.SALLYPORT_ADMIN_PASSWORD,
+    busPrefix: e.SALLYPORT_BUS_PREFIX,
+    gateway: {
+      host: e.SALLYPORT_HOST,
+      port: e.SALLYPORT_PORT,
+      publicUrl: publicUrl.origin,
+      /** Origins allowed for WebSockets and state-changing requests. */
+      allowedOrigins: [publicUrl.origin, ...extraOrigins],
+      /** Set cookies Secure when the public URL is https. */
+      secureCookies: publicUrl.protocol === 'https:',
+      trustProxy: e.SALLYPORT_TRUST_PROXY,
+      loginSessionHours: e.SALLYPORT_LOGIN_SESSION_HOURS,
+      openTimeoutMs: e.SALLYPORT_OPEN_TIMEOUT_MS,
+    },
+    worker: {
+      id: e.SALLYPORT_WORKER_ID ?? `${hostname()}-${process.pid}`,
+      maxSessions: e.SALLYPORT_WORKER_MAX_SESSIONS,
+      httpHost: e.SALLYPORT_WORKER_HTTP_HOST,
+      httpPort: e.SALLYPORT_WORKER_HTTP_PORT,
+    },
+    ssh: {
+      connectTimeoutMs: e.SALLYPORT_SSH_CONNECT_TIMEOUT_MS,
+      keepaliveIntervalMs: e.SALLYPORT_SSH_KEEPALIVE_MS,
+      hostKeyPolicy: e.SALLYPORT_HOST_KEY_POLICY,
+      targetAllow: e.SALLYPORT_TARGET_ALLOW as Cidr[] | undefined,
+      targetDeny: e.SALLYPORT_TARGET_DENY as Cidr[],
+    },
+  };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,2 @@
+export { createRegistry, type Registry } from './metrics.js';
+export { opsMiddleware, startOpsServer, type ReadinessChecks, type OpsServer } from './ops.js';

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * The browser ⇄ gateway terminal protocol. One WebSocket per terminal: binary frames carry raw
+ * terminal bytes both ways, text frames carry the JSON control messages defined here.
+ */
+
+/** Largest frame a gateway accepts; a bigger one closes the socket with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
+export const TERMINAL_LIMITS = { minCols: 1, maxCols: 1000, minRows: 1, maxRows: 500 } as const;
+
+const cols = z.number().int().min(TERMINAL_LIMITS.minCols).max(TERMINAL_LIMITS.maxCols);
+const rows = z.number().int().min(TERMINAL_LIMITS.minRows).max(TERMINAL_LIMITS.maxRows);
+
+/** Text frames a client may send. */
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('resize'), cols, rows }).strict(),
+  /** The owner ends the session (the shell is closed). */
+  z.object({ type: z.literal('close') }).strict(),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+/** Terminal size as given when opening (query string) or resizing. */
+export const terminalSizeSchema = z.object({ cols, rows });
+
+export type EndReason =
+  | 'exit'
+  | 'closed'
+  | 'worker_lost'
+  | 'worker_shutdown'
+  | 'connect_failed'
+  | 'auth_failed'
+  | 'host_key_mismatch'
+  | 'target_denied'
+  | 'timeout'
+  | 'error';
+
+/** Text frames the gateway sends. */
+export type ServerMessage =
+  /** The session exists; the worker is connecting. */
+  | { type: 'session'; id: string; serverId: string; serverName: string }
+  /** The shell is open. */
+  | { type: 'ready'; hostKeyFingerprint: string; hostKeyPinned: boolean }
+  /** The session is over; the socket closes after this. */
+  | { type: 'exit'; reason: EndReason; message: string; code: number | null; signal: string | null }
+  /** A request from this client was refused; the session goes on. */
+  | { type: 'error'; code: ProtocolErrorCode; message: string };
+
+export type ProtocolErrorCode = 'bad_message' | 'invalid_resize' | 'forbidden' | 'not_ready';
+
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ProtocolErrorCode; message: string };
+
+/** Validates a text frame; the error says what was wrong without echoing the frame back. */
+export function parseClientMessage(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'bad_message', message: 'control message is not valid JSON' };
+  }
+  const parsed = clientMessageSchema.safeParse(value);
+  if (parsed.success) return { ok: true, message: parsed.data };
+  const isResize = typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'resize';
+  if (isResize) {
+    return {
+      ok: false,
+      code: 'invalid_resize',
+      message: `terminal size must be ${TERMINAL_LIMITS.minCols}-${TERMINAL_LIMITS.maxCols} columns and ${TERMINAL_LIMITS.minRows}-${TERMINAL_LIMITS.maxRows} rows`,
+    };
+  }
+  return { ok: false, code: 'bad_message', message: `unknown or malformed control message: ${z.prettifyError(parsed.error).split('\n')[0]}` };
+}

@@ -1,0 +1,4 @@
+export { openKeyring } from './keyring.js';
+export { openBus } from './bus.js';
+export { openDatabaseFromConfig } from './database.js';
+export { onShutdown } from './shutdown.js';

@@ -1,0 +1,117 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import type { SessionBus } from '@sallyport/bus';
+import type { Keyring } from '@sallyport/crypto';
+import type { PrismaClient } from '@sallyport/db';
+import type { Logger } from '@sallyport/log';
+import { opsMiddleware, type ReadinessChecks, type Registry } from '@sallyport/observability';
+import { LoginSessions } from './auth/login-sessions.js';
+import { authRoutes } from './auth/routes.js';
+import { Setup } from './auth/setup.js';
+import type { GatewayState } from './http/context.js';
+import { authenticate, errorHandler, originCheck, requestContext, securityHeaders } from './http/middleware.js';
+import { staticUi } from './http/static.js';
+import { createGatewayMetrics } from './metrics.js';
+import { serverRoutes } from './servers/routes.js';
+import { LeaseWatch } from './terminal/lease-watch.js';
+import { attachTerminalSockets } from './terminal/upgrade.js';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  publicUrl: string;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  trustProxy: boolean;
+  loginSessionHours: number;
+  openTimeoutMs: number;
+  /** The built web UI; omitted, the gateway serves the API only. */
+  uiDir?: string | undefined;
+  adminUser?: string | undefined;
+  adminPassword?: string | undefined;
+}
+
+export interface GatewayDeps {
+  prisma: PrismaClient;
+  bus: SessionBus;
+  keyring: Keyring;
+  log: Logger;
+  registry: Registry;
+  checks: ReadinessChecks;
+}
+
+export interface Gateway {
+  app: Koa<GatewayState>;
+  server: HttpServer;
+  url: string;
+  /** Stop accepting, tell every terminal client, close sockets. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds the gateway's Koa app (HTTP API, ops endpoints, UI) without listening. */
+export async function createGatewayApp(options: GatewayOptions, deps: GatewayDeps) {
+  const { prisma, log } = deps;
+  const metrics = createGatewayMetrics(deps.registry);
+  const sessions = new LoginSessions(prisma, options.loginSessionHours * 3600_000);
+  const setup = new Setup(prisma, log);
+
+  const app = new Koa<GatewayState>({ proxy: options.trustProxy });
+  app.silent = true; // errors are logged by errorHandler with the request id
+  app.use(opsMiddleware({ registry: deps.registry, checks: deps.checks }));
+  app.use(requestContext(log));
+  app.use(securityHeaders());
+  app.use(errorHandler());
+  app.use(originCheck(options.allowedOrigins));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
+  app.use(authenticate(sessions));
+  for (const router of [
+    authRoutes({ prisma, sessions, setup, metrics, secureCookies: options.secureCookies }),
+    serverRoutes({ prisma, keyring: deps.keyring, bus: deps.bus, testTimeoutMs: options.openTimeoutMs }),
+  ]) {
+    app.use(router.routes()).use(router.allowedMethods());
+  }
+  if (options.uiDir) app.use(await staticUi(options.uiDir));
+  return { app, sessions, setup, metrics };
+}
+
+/** The gateway, listening: the app plus the terminal WebSockets on the same port. */
+export async function startGateway(options: GatewayOptions, deps: GatewayDeps): Promise<Gateway> {
+  const { app, sessions, setup, metrics } = await createGatewayApp(options, deps);
+  await setup.onStart(options);
+  const server = createServer(app.callback());
+  const leaseWatch = new LeaseWatch(deps.bus, deps.log);
+  const sockets = attachTerminalSockets(server, {
+    bus: deps.bus,
+    prisma: deps.prisma,
+    sessions,
+    leaseWatch,
+    metrics,
+    log: deps.log,
+    allowedOrigins: options.allowedOrigins,
+    trustProxy: options.trustProxy,
+    openTimeoutMs: options.openTimeoutMs,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  deps.log.info({ url, publicUrl: options.publicUrl }, 'gateway listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    server,
+    url,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        leaseWatch.stop();
+        sockets.close();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      })),
+  };
+}

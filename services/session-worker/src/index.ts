@@ -1,0 +1,1 @@
+export { startSessionWorker, type SessionWorker, type SessionWorkerOptions, type SessionWorkerDeps } from './worker.js';

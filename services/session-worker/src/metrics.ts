@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
+
+/** The session worker's own metrics, on the process's registry. */
+export function createWorkerMetrics(registry: Registry) {
+  return {
+    sessionsOpen: new Gauge({
+      name: 'sallyport_worker_sessions_open',
+      help: 'Terminal sessions with an open shell on this worker',
+      registers: [registry],
+    }),
+    sessionsEnded: new Counter({
+      name: 'sallyport_worker_sessions_ended_total',
+      help: 'Sessions ended on this worker, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    bytes: new Counter({
+      name: 'sallyport_worker_terminal_bytes_total',
+      help: 'Terminal bytes through this worker; in = to the target, out = from the target',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    connectSeconds: new Histogram({
+      name: 'sallyport_ssh_connect_seconds',
+      help: 'Time to connect, verify the host key and authenticate to a target',
+      labelNames: ['outcome'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,116 @@
+import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
+import type { EndReason } from '@sallyport/bus';
+import { algorithmsFor } from './host-key.js';
+import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
+
+export type SshAuth = { password: string } | { privateKey: string; passphrase?: string | undefined };
+
+export interface SshTarget {
+  /** The name the server is registered under: host keys are pinned for it. */
+  host: string;
+  /** The address the policy approved; the connection goes here. */
+  address: string;
+  port: number;
+  username: string;
+  auth: SshAuth;
+}
+
+export type ConnectResult =
+  | { ok: true; client: SshClient; hostKey: HostKeyVerdict & { kind: 'match' | 'pinned' } }
+  | { ok: false; reason: EndReason; message: string; hostKey?: HostKeyVerdict };
+
+export interface ConnectOptions {
+  knownHosts: KnownHosts;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+}
+
+/**
+ * Opens an authenticated SSH connection, verifying the host key before any credential is sent,
+ * and turns every way this can fail into a reason and a message a user can act on.
+ */
+export async function connectSsh(target: SshTarget, options: ConnectOptions): Promise<ConnectResult> {
+  const where = `${target.host}:${target.port}`;
+  const pinnedType = await options.knownHosts.pinnedKeyType(target.host, target.port);
+  let verdict: HostKeyVerdict | undefined;
+
+  const config: ConnectConfig = {
+    host: target.address,
+    port: target.port,
+    username: target.username,
+    readyTimeout: options.connectTimeoutMs,
+    // ssh2 leaves keepalive off by default; without it a dead target is never noticed.
+    keepaliveInterval: options.keepaliveIntervalMs,
+    keepaliveCountMax: 3,
+    tryKeyboard: false,
+    ...('password' in target.auth
+      ? { password: target.auth.password }
+      : { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase }),
+    ...(pinnedType ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinnedType) } } } : {}),
+    hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
+      options.knownHosts.verify(target.host, target.port, key).then(
+        (v) => {
+          verdict = v;
+          accept(v.kind === 'match' || v.kind === 'pinned');
+        },
+        () => accept(false),
+      );
+    },
+  } as ConnectConfig;
+
+  return new Promise<ConnectResult>((resolve) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => {
+      client.removeAllListeners('error');
+      client.on('error', () => undefined); // later errors surface as the channel closing
+      resolve({ ok: true, client, hostKey: verdict as HostKeyVerdict & { kind: 'match' | 'pinned' } });
+    });
+    client.once('error', (err: Error & { level?: string; code?: string }) => {
+      client.end();
+      resolve({ ok: false, ...describeFailure(err, target, where, verdict), ...(verdict ? { hostKey: verdict } : {}) });
+    });
+    try {
+      client.connect(config);
+    } catch (err) {
+      // ssh2 throws synchronously for a key it cannot parse or decrypt.
+      resolve({ ok: false, reason: 'auth_failed', message: `the private key for ${target.username}@${target.host} could not be used: ${(err as Error).message}` });
+    }
+  });
+}
+
+function describeFailure(
+  err: Error & { level?: string; code?: string },
+  target: SshTarget,
+  where: string,
+  verdict: HostKeyVerdict | undefined,
+): { reason: EndReason; message: string } {
+  if (verdict?.kind === 'mismatch') {
+    return {
+      reason: 'host_key_mismatch',
+      message: `host key for ${where} has changed: pinned ${verdict.pinnedFingerprint}, presented ${verdict.fingerprint}. Connection refused before authentication; if the change is expected, an admin must remove the pinned key.`,
+    };
+  }
+  if (verdict?.kind === 'unknown') {
+    return {
+      reason: 'host_key_mismatch',
+      message: `host key for ${where} (${verdict.fingerprint}) is not pinned and strict host key checking is on`,
+    };
+  }
+  if (err.level === 'client-authentication') {
+    return { reason: 'auth_failed', message: `authentication failed for ${target.username}@${target.host}` };
+  }
+  if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
+    return { reason: 'timeout', message: `timed out connecting to ${where}` };
+  }
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return { reason: 'connect_failed', message: `connection refused by ${where}` };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return { reason: 'connect_failed', message: `${where} is unreachable` };
+    case 'ECONNRESET':
+      return { reason: 'connect_failed', message: `connection to ${where} was reset` };
+    default:
+      return { reason: 'connect_failed', message: `could not connect to ${where}: ${err.message}` };
+  }
+}

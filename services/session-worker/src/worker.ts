@@ -1,0 +1,98 @@
+import type { OpenRequest, QueueConsumer, SessionBus } from '@sallyport/bus';
+import type { Keyring } from '@sallyport/crypto';
+import type { PrismaClient } from '@sallyport/db';
+import type { Logger } from '@sallyport/log';
+import type { Registry } from '@sallyport/observability';
+import { KnownHosts } from './known-hosts.js';
+import { createWorkerMetrics } from './metrics.js';
+import { TargetPolicy, type Cidr } from './target-policy.js';
+import { TerminalSession } from './terminal-session.js';
+
+export interface SessionWorkerOptions {
+  /** Unique among workers; shown as the session's owner. */
+  workerId: string;
+  /** A worker at this many sessions stops taking open requests, so others get them. */
+  maxSessions: number;
+  ssh: {
+    connectTimeoutMs: number;
+    keepaliveIntervalMs: number;
+    hostKeyPolicy: 'tofu' | 'strict';
+    targetDeny: readonly Cidr[];
+    targetAllow?: readonly Cidr[] | undefined;
+  };
+}
+
+export interface SessionWorkerDeps {
+  bus: SessionBus;
+  prisma: PrismaClient;
+  keyring: Keyring;
+  log: Logger;
+  registry: Registry;
+  clock?: () => number;
+}
+
+export interface SessionWorker {
+  readonly sessionCount: number;
+  /** Stop taking sessions, end the ones it owns (clients are told why), and let go. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Takes open requests from the bus while it has room, and runs each as a TerminalSession. */
+export function startSessionWorker(options: SessionWorkerOptions, deps: SessionWorkerDeps): SessionWorker {
+  const { bus, log } = deps;
+  const now = deps.clock ?? Date.now;
+  const sessions = new Map<string, TerminalSession>();
+  const sessionDeps = {
+    workerId: options.workerId,
+    bus,
+    prisma: deps.prisma,
+    keyring: deps.keyring,
+    knownHosts: new KnownHosts(deps.prisma, options.ssh.hostKeyPolicy),
+    policy: new TargetPolicy({ deny: options.ssh.targetDeny, allow: options.ssh.targetAllow }),
+    log,
+    metrics: createWorkerMetrics(deps.registry),
+    ssh: { connectTimeoutMs: options.ssh.connectTimeoutMs, keepaliveIntervalMs: options.ssh.keepaliveIntervalMs },
+  };
+
+  async function handle(request: OpenRequest): Promise<void> {
+    if (request.deadline < now()) {
+      log.info({ sessionId: request.sessionId }, 'dropped an open request whose gateway gave up');
+      return;
+    }
+    // A request claimed from a dead worker may already be owned by a live one.
+    if (!(await bus.claimOwnership(request.sessionId, options.workerId))) return;
+    const session = new TerminalSession(request, sessionDeps);
+    sessions.set(session.id, session);
+    void session.ended.finally(() => {
+      sessions.delete(session.id);
+      consumer.wake();
+    });
+    await session.start();
+  }
+
+  const consumer: QueueConsumer = bus.serveOpenRequests({
+    workerId: options.workerId,
+    hasCapacity: () => sessions.size < options.maxSessions,
+    handler: (request) =>
+      handle(request).catch((err: unknown) => {
+        log.error({ err, sessionId: request.sessionId }, 'could not start a session');
+      }),
+    onError: (err) => log.warn({ err }, 'session queue error'),
+  });
+  log.info({ workerId: options.workerId, maxSessions: options.maxSessions }, 'session worker taking sessions');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    get sessionCount() {
+      return sessions.size;
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        await consumer.stop();
+        await Promise.all(
+          [...sessions.values()].map((s) => s.end('worker_shutdown', 'the session worker is shutting down')),
+        );
+        log.info('session worker stopped');
+      })()),
+  };
+}

@@ -1,0 +1,267 @@
+// Helpers for end-to-end tests that run the built services as real child processes.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+
+export interface WaitForOptions {
+  /** Give up after this long. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Pause between attempts. Default 50 ms. */
+  intervalMs?: number;
+  /** Names the condition in the timeout error. */
+  description?: string;
+}
+
+/**
+ * Polls `fn` until it returns a value other than false/null/undefined without throwing, and
+ * returns that value. Used instead of fixed sleeps; the timeout error carries the last error.
+ */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  options: WaitForOptions = {},
+): Promise<NonNullable<Exclude<T, false>>> {
+  const { timeoutMs = 10_000, intervalMs = 50, description = 'condition' } = options;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== false && value !== null && value !== undefined) {
+        return value as NonNullable<Exclude<T, false>>;
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${why}`, {
+        cause: lastError,
+      });
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1. Another process can take it before the
+ * caller binds it, so callers that can detect "address in use" should retry.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/** Resolves true when something accepts a TCP connection on host:port, false otherwise. */
+export async function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Runs a command to completion and returns its stdout; rejects with the command line and its
+ * stderr if it exits non-zero, so a failing setup step says what failed.
+ */
+export async function run(command: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) {
+        const line = [command, ...args].join(' ');
+        reject(new Error(`\`${line}\` failed: ${stderr.trim() || err.message}`, { cause: err }));
+      } else {
+        resolve(stdout);
+      }
+    });
+    // A command may exit without reading its input; EPIPE then is not an error of ours.
+    child.stdin?.on('error', () => undefined);
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
+  });
+}
+
+export interface SpawnServiceOptions {
+  /** The port the service listens on; sets `url` and makes the spawn wait until it accepts. */
+  port?: number;
+  /** A log line to wait for before resolving (e.g. /"msg":"listening"/). */
+  readyLog?: RegExp;
+  /** How long to wait for readiness. Default 30 000 ms. */
+  readyTimeoutMs?: number;
+  /** Working directory. Default the current one (the repo root under vitest). */
+  cwd?: string;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServiceHandle {
+  name: string;
+  proc: ChildProcess;
+  /** http://127.0.0.1:<port> when a port was given. */
+  url?: string;
+  /** Settles when the process has exited. */
+  exited: Promise<ExitStatus>;
+  /** Resolves with the first line (past or future) matching `pattern`. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Everything the process wrote to stdout and stderr so far, line by line. */
+  logs(): string;
+  /** The lines that parse as JSON objects (pino's output). */
+  jsonLogs(): Record<string, unknown>[];
+  /** SIGTERM, then wait for exit (SIGKILL after `graceMs`, default 10 000). Idempotent. */
+  stop(graceMs?: number): Promise<ExitStatus>;
+  /** Sends a signal (default SIGKILL) without waiting; await `exited` to wait. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const running = new Set<ChildProcess>();
+// A test process that dies without stopping its services must not leave them behind.
+process.once('exit', () => {
+  for (const proc of running) proc.kill('SIGKILL');
+});
+
+/**
+ * Starts `node <entry>` (a built `dist/*.js`, or a `.ts` file run through tsx) with only the
+ * given env on top of PATH/HOME, so a service sees exactly the configuration the test chose
+ * and nothing leaked from vitest's own environment.
+ */
+export async function spawnService(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  options: SpawnServiceOptions = {},
+): Promise<ServiceHandle> {
+  const base: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
+    const value = process.env[key];
+    if (value !== undefined) base[key] = value;
+  }
+  const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
+  const proc = spawn(process.execPath, args, {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(proc);
+
+  const lines: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  const onLine = (line: string): void => {
+    lines.push(line);
+    for (const waiter of waiters) {
+      if (waiter.pattern.test(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  };
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      parts.forEach(onLine);
+    });
+    stream.on('end', () => partial && onLine(partial));
+  }
+
+  const exited = new Promise<ExitStatus>((resolve) => {
+    // 'close' rather than 'exit': it comes after stdout/stderr are drained, so logs are complete.
+    proc.once('close', (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    });
+  });
+  const hasExited = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
+  const logs = (): string => lines.join('\n');
+
+  const waitForLog = (pattern: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const seen = lines.find((line) => pattern.test(line));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      let done = false;
+      const finish = (action: () => void): void => {
+        if (done) return;
+        done = true;
+        waiters.delete(waiter);
+        clearTimeout(timer);
+        action();
+      };
+      const fail = (why: string): void =>
+        finish(() => reject(new Error(`${name}: ${why} waiting for ${pattern}\n${logs()}`)));
+      const waiter = { pattern, resolve: (line: string) => finish(() => resolve(line)) };
+      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+      // Give up at once if the process is gone: the line can no longer come.
+      void exited.then((s) => fail(`exited (code ${s.code}, signal ${s.signal})`));
+      waiters.add(waiter);
+    });
+  };
+
+  let stopping: Promise<ExitStatus> | undefined;
+  const handle: ServiceHandle = {
+    name,
+    proc,
+    exited,
+    waitForLog,
+    logs,
+    jsonLogs: () => lines.flatMap((line) => parseJsonObject(line)),
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        if (!hasExited()) proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
+    },
+    kill(signal = 'SIGKILL') {
+      if (!hasExited()) proc.kill(signal);
+    },
+  };
+  if (options.port !== undefined) handle.url = `http://127.0.0.1:${options.port}`;
+
+  try {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    if (options.readyLog) await waitForLog(options.readyLog, timeoutMs);
+    const port = options.port;
+    if (port !== undefined) {
+      await waitFor(
+        async () => {
+          if (hasExited()) throw new Error(`${name} exited before listening\n${logs()}`);
+          return portAccepts(port);
+        },
+        { timeoutMs, description: `${name} to listen on ${port}` },
+      );
+    }
+  } catch (err) {
+    await handle.stop();
+    throw err;
+  }
+  return handle;
+}
+
+function parseJsonObject(line: string): Record<string, unknown>[] {
+  if (!line.startsWith('{')) return [];
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? [value as Record<string, unknown>] : [];
+  } catch {
+    return [];
+  }
+}
