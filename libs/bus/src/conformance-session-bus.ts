@@ -43,7 +43,6 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
   });
 
   it('places an open request with exactly one of two workers, which takes ownership', async () => {
-    // A per-test claim idle time keeps workers of earlier tests (other prefixes) irrelevant.
     const options = { claimIdleMs: 5_000, leaseTtlMs: 60_000 };
     const gateway = new SessionBus(await fixture().open(), options);
     const handled: { workerId: string; request: OpenRequest }[] = [];
@@ -73,6 +72,8 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
     expect(byId.size).toBe(requests.length);
     for (const request of requests) expect(byId.get(request.sessionId)?.request).toEqual(request);
     const expectedOwners = requests.map((r) => byId.get(r.sessionId)?.workerId);
-    await eventually(() => gateway.owners(requests.map((r) => r.sessionId))).toEqual(expectedOwners);
+    await eventually(() => gateway.owners(requests.map((r) => r.sessionId))).toEqual(
+      expectedOwners,
+    );
   });
 }

@@ -20,7 +20,10 @@ export interface TransportFixture {
 export type FixtureFactory = () => Promise<TransportFixture>;
 
 /** Polls until the assertion holds: never a fixed sleep. */
-export function eventually<T>(read: () => T | Promise<T>, timeout = 5_000) {
+export function eventually<T>(
+  read: () => T | Promise<T>,
+  timeout = 5_000,
+): ReturnType<typeof expect.poll<T>> {
   return expect.poll(read, { timeout, interval: 20 });
 }
 

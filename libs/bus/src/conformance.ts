@@ -78,7 +78,9 @@ function pubSubTests(fixture: () => TransportFixture): void {
     const payloads = [allBytes(), Buffer.alloc(0), Buffer.from([0xff, 0xfe, 0x00, 0xc3])];
     for (const payload of payloads) await a.publish(channel, payload);
     await eventually(() => sub.received.length).toBe(payloads.length);
-    expect(sub.received.map((b) => b.toString('hex'))).toEqual(payloads.map((p) => p.toString('hex')));
+    expect(sub.received.map((b) => b.toString('hex'))).toEqual(
+      payloads.map((p) => p.toString('hex')),
+    );
   });
 
   it('delivers only what was published after subscribe resolved, and never inside publish', async () => {
@@ -177,7 +179,13 @@ function lifecycleTests(fixture: () => TransportFixture): void {
     await expect(t.acquireLease('k', 'o', 1_000)).rejects.toThrow(/closed/);
     await expect(t.ping()).rejects.toThrow(/closed/);
     expect(() =>
-      t.consume({ queue: 'q', group: 'g', consumer: 'c', hasCapacity: () => true, handler: async () => {} }),
+      t.consume({
+        queue: 'q',
+        group: 'g',
+        consumer: 'c',
+        hasCapacity: () => true,
+        handler: async () => {},
+      }),
     ).toThrow(/closed/);
   });
 }

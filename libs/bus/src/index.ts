@@ -1,10 +1,5 @@
 // The public surface of @sallyport/bus.
-export type {
-  ConsumeOptions,
-  QueueConsumer,
-  Transport,
-  Unsubscribe,
-} from './transport.js';
+export type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
 export {
   decodeInputMessage,
   decodeOpenRequest,

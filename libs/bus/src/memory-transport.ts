@@ -14,8 +14,14 @@ import { createMemoryBackend, type MemoryBackend } from './memory-backend.js';
 import type { ConsumerGroup, GroupMember } from './memory-queue.js';
 
 export type MemoryTransportOptions = { logger?: BusLogger } & (
-  | { /** Epoch ms for leases and claiming; default Date.now. */ clock?: () => number; backend?: undefined }
-  | { /** Share state with other transports ("processes"); the clock is the backend's. */ backend: MemoryBackend; clock?: undefined }
+  | {
+      /** Epoch ms for leases and claiming; default Date.now. */ clock?: () => number;
+      backend?: undefined;
+    }
+  | {
+      /** Share state with other transports ("processes"); the clock is the backend's. */ backend: MemoryBackend;
+      clock?: undefined;
+    }
 );
 
 export function createMemoryTransport(options: MemoryTransportOptions = {}): Transport {

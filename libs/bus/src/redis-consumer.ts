@@ -13,6 +13,12 @@ const BLOCK_MS = 5_000;
 const ERROR_BACKOFF_MS = 1_000;
 /** Idle items looked at per claim round. */
 const CLAIM_BATCH = 10;
+/**
+ * How long stop() waits for Redis to answer what is already on the wire (a read interrupted by
+ * the disconnect, final XACKs). ioredis never settles a command queued while it is between
+ * reconnect attempts once it is disconnected, so without this bound stop() could hang forever.
+ */
+const SHUTDOWN_GRACE_MS = 1_000;
 
 export interface RedisConsumerDeps {
   commands: Redis;
@@ -30,6 +36,9 @@ export class RedisConsumer implements QueueConsumer {
   /** Handlers running in this process, by entry id, each ending with its XACK. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private wakeUp: (() => void) | undefined;
+  /** Resolves SHUTDOWN_GRACE_MS after stop(): Redis calls still unanswered then are abandoned. */
+  private readonly abandoned: Promise<undefined>;
+  private abandon: (() => void) | undefined;
   private readonly reading: Promise<void>;
   private claiming: Promise<void> | undefined;
   private readonly claimTimer: NodeJS.Timeout;
@@ -40,6 +49,7 @@ export class RedisConsumer implements QueueConsumer {
   ) {
     this.claimIdleMs = options.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     this.checkMs = claimCheckIntervalMs(this.claimIdleMs);
+    this.abandoned = new Promise((resolve) => (this.abandon = () => resolve(undefined)));
     this.reading = this.readLoop();
     this.claimTimer = setInterval(() => this.claimSoon(), this.checkMs);
     this.claimTimer.unref();
@@ -59,14 +69,22 @@ export class RedisConsumer implements QueueConsumer {
     clearInterval(this.claimTimer);
     this.wakeUp?.();
     // A blocked XREADGROUP only returns after BLOCK_MS; dropping the connection ends it now.
-    // An entry Redis handed out in that very instant stays pending under our name and is
+    // An entry Redis handed out in that very instant still reaches us before the socket closes
+    // and is handled; one lost with an unreachable Redis stays pending under our name and is
     // claimed by another consumer after claimIdleMs, like one of a crashed process.
     this.deps.blocking.disconnect();
+    const grace = setTimeout(() => this.abandon?.(), SHUTDOWN_GRACE_MS);
     await this.reading;
     await this.claiming;
-    // Each in-flight promise ends with its XACK, so acks go out before the transport closes.
+    // Handlers may take as long as they take (the contract); their XACKs get the grace period.
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
+    clearTimeout(grace);
     this.deps.onStopped();
+  }
+
+  /** `operation`'s result, or undefined once stop()'s grace period is over. */
+  private bounded<T>(operation: Promise<T>): Promise<T | undefined> {
+    return Promise.race([operation, this.abandoned]);
   }
 
   private async readLoop(): Promise<void> {
@@ -74,7 +92,7 @@ export class RedisConsumer implements QueueConsumer {
     while (!this.stopped) {
       try {
         if (!groupExists) {
-          await this.createGroup();
+          await this.bounded(this.createGroup());
           groupExists = true;
         }
         if (!this.wantsWork()) {
@@ -83,18 +101,20 @@ export class RedisConsumer implements QueueConsumer {
           continue;
         }
         const { group, consumer } = this.options;
-        const reply = await this.deps.blocking.callBuffer(
-          'XREADGROUP',
-          'GROUP',
-          group,
-          consumer,
-          'COUNT',
-          1,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          this.deps.streamKey,
-          '>',
+        const reply = await this.bounded(
+          this.deps.blocking.callBuffer(
+            'XREADGROUP',
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            1,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            this.deps.streamKey,
+            '>',
+          ),
         );
         for (const entry of parseReadReply(reply)) this.dispatch(entry.id, entry.payload);
       } catch (err) {
@@ -148,13 +168,17 @@ export class RedisConsumer implements QueueConsumer {
     const { group, consumer } = this.options;
     const idle = this.claimIdleMs;
     const pending = parsePending(
-      await commands.call('XPENDING', streamKey, group, 'IDLE', idle, '-', '+', CLAIM_BATCH),
+      await this.bounded(
+        commands.call('XPENDING', streamKey, group, 'IDLE', idle, '-', '+', CLAIM_BATCH),
+      ),
     );
     for (const item of pending) {
       if (this.stopped || !this.wantsWork()) return;
       if (item.consumer === consumer && this.inFlight.has(item.id)) continue;
       // XCLAIM re-checks the idle time, so of two consumers racing for an item only one wins.
-      const claimed = await commands.callBuffer('XCLAIM', streamKey, group, consumer, idle, item.id);
+      const claimed = await this.bounded(
+        commands.callBuffer('XCLAIM', streamKey, group, consumer, idle, item.id),
+      );
       for (const entry of parseStreamEntries(claimed)) this.dispatch(entry.id, entry.payload);
     }
   }
@@ -186,7 +210,7 @@ export class RedisConsumer implements QueueConsumer {
   /** A failed XACK leaves the item pending; it is claimed and handled again (at least once). */
   private async ack(id: string): Promise<void> {
     try {
-      await this.deps.commands.xack(this.deps.streamKey, this.options.group, id);
+      await this.bounded(this.deps.commands.xack(this.deps.streamKey, this.options.group, id));
     } catch (err) {
       this.report(err);
     }

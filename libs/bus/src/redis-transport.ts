@@ -43,6 +43,13 @@ class RedisTransport implements Transport {
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  /**
+   * Rejects once close() is done. Every call races it: ioredis never settles a command that
+   * was queued while it was between reconnect attempts when the connection is closed, and a
+   * caller must not wait on such a command forever.
+   */
+  private readonly ended: Promise<never>;
+  private end: ((err: Error) => void) | undefined;
 
   constructor(options: RedisTransportOptions) {
     this.url = options.url;
@@ -51,16 +58,18 @@ class RedisTransport implements Transport {
     this.commands = openConnection(this.url, `${this.prefix}bus-cmd`, this.logger);
     this.subscriberConnection = openConnection(this.url, `${this.prefix}bus-sub`, this.logger);
     this.subscriber = new SharedSubscriber(this.subscriberConnection, this.logger);
+    this.ended = new Promise<never>((_, reject) => (this.end = reject));
+    this.ended.catch(() => {}); // nobody may be racing it when it rejects: not unhandled
   }
 
   async publish(channel: string, payload: Buffer): Promise<void> {
     this.assertOpen();
-    await this.commands.publish(this.prefix + channel, payload);
+    await this.guard(this.commands.publish(this.prefix + channel, payload));
   }
 
   async subscribe(channel: string, onMessage: (payload: Buffer) => void): Promise<Unsubscribe> {
     this.assertOpen();
-    return this.subscriber.subscribe(this.prefix + channel, onMessage);
+    return this.guard(this.subscriber.subscribe(this.prefix + channel, onMessage));
   }
 
   async enqueue(queue: string, payload: Buffer): Promise<void> {
@@ -68,7 +77,9 @@ class RedisTransport implements Transport {
     // MAXLEN ~ keeps the stream bounded without XDEL: another consumer group may still need an
     // entry this group has acknowledged.
     const max = String(MAX_QUEUE_LENGTH);
-    await this.commands.xadd(this.prefix + queue, 'MAXLEN', '~', max, '*', PAYLOAD_FIELD, payload);
+    await this.guard(
+      this.commands.xadd(this.prefix + queue, 'MAXLEN', '~', max, '*', PAYLOAD_FIELD, payload),
+    );
   }
 
   consume(options: ConsumeOptions): QueueConsumer {
@@ -94,24 +105,28 @@ class RedisTransport implements Transport {
   async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
     this.assertOpen();
     const ttl = leaseTtl(ttlMs);
-    return (await this.commands.set(this.prefix + key, owner, 'PX', ttl, 'NX')) === 'OK';
+    const reply = await this.guard(this.commands.set(this.prefix + key, owner, 'PX', ttl, 'NX'));
+    return reply === 'OK';
   }
 
   async renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
     this.assertOpen();
     const ttl = leaseTtl(ttlMs);
-    return (await this.commands.eval(RENEW_LEASE, 1, this.prefix + key, owner, ttl)) === 1;
+    const reply = await this.guard(
+      this.commands.eval(RENEW_LEASE, 1, this.prefix + key, owner, ttl),
+    );
+    return reply === 1;
   }
 
   async releaseLease(key: string, owner: string): Promise<void> {
     this.assertOpen();
-    await this.commands.eval(RELEASE_LEASE, 1, this.prefix + key, owner);
+    await this.guard(this.commands.eval(RELEASE_LEASE, 1, this.prefix + key, owner));
   }
 
   async leaseOwners(keys: readonly string[]): Promise<(string | null)[]> {
     this.assertOpen();
     if (keys.length === 0) return []; // MGET without keys is a syntax error
-    return this.commands.mget(keys.map((key) => this.prefix + key));
+    return this.guard(this.commands.mget(keys.map((key) => this.prefix + key)));
   }
 
   /** Fails at once while disconnected, instead of queueing until Redis is back: for /readyz. */
@@ -120,7 +135,7 @@ class RedisTransport implements Transport {
     if (this.commands.status !== 'ready') {
       throw new Error(`redis connection is ${this.commands.status}`);
     }
-    await this.commands.ping();
+    await this.guard(this.commands.ping());
   }
 
   close(): Promise<void> {
@@ -133,12 +148,18 @@ class RedisTransport implements Transport {
     this.closed = true;
     const steps: [string, () => Promise<void>][] = [
       // First, so handlers' XACKs still have the command connection.
-      ['stop consumers', async () => void (await Promise.all([...this.consumers].map((c) => c.stop())))],
+      [
+        'stop consumers',
+        async () => void (await Promise.all([...this.consumers].map((c) => c.stop()))),
+      ],
       // No UNSUBSCRIBE needed: closing the connection ends its subscriptions.
-      ['close subscriber', async () => {
-        this.subscriber.clear();
-        await quitConnection(this.subscriberConnection);
-      }],
+      [
+        'close subscriber',
+        async () => {
+          this.subscriber.clear();
+          await quitConnection(this.subscriberConnection);
+        },
+      ],
       ['close commands', () => quitConnection(this.commands)],
     ];
     for (const [step, run] of steps) {
@@ -148,9 +169,14 @@ class RedisTransport implements Transport {
         this.logger.error({ err, step }, 'bus: close step failed');
       }
     }
+    this.end?.(closedError());
   }
 
   private assertOpen(): void {
     if (this.closed) throw closedError();
+  }
+
+  private guard<T>(operation: Promise<T>): Promise<T> {
+    return Promise.race([operation, this.ended]);
   }
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseCidrList, type Cidr } from './cidr.js';
+import { parseCidrList } from './cidr.js';
 
 /**
  * Every setting comes from the environment, is validated once at start-up, and a bad one stops
@@ -115,8 +115,8 @@ function toConfig(e: z.infer<typeof schema>) {
       connectTimeoutMs: e.SALLYPORT_SSH_CONNECT_TIMEOUT_MS,
       keepaliveIntervalMs: e.SALLYPORT_SSH_KEEPALIVE_MS,
       hostKeyPolicy: e.SALLYPORT_HOST_KEY_POLICY,
-      targetAllow: e.SALLYPORT_TARGET_ALLOW as Cidr[] | undefined,
-      targetDeny: e.SALLYPORT_TARGET_DENY as Cidr[],
+      targetAllow: e.SALLYPORT_TARGET_ALLOW,
+      targetDeny: e.SALLYPORT_TARGET_DENY,
     },
   };
 }

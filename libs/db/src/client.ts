@@ -61,7 +61,8 @@ async function openPostgres(
 ): Promise<Database> {
   // Migrations get a connection of their own, ended afterwards: ending the session is what
   // guarantees the advisory lock is released whatever happened.
-  const migrationClient = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const connectionString = withUtcSessions(url);
+  const migrationClient = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000 });
   // A dropped connection also rejects the query in flight, which is what reports it; the
   // listener only keeps the 'error' event from crashing the process.
   migrationClient.on('error', (error) => log(`migration connection failed: ${error.message}`));
@@ -74,7 +75,7 @@ async function openPostgres(
 
   // Without a listener, an idle client dropped by the server (restart, failover) emits an
   // 'error' event that would crash the process; the pool replaces the client on next use.
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ connectionString, connectionTimeoutMillis: 10_000 });
   pool.on('error', (error) => log(`idle database connection failed: ${error.message}`));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return database(prisma, [() => prisma.$disconnect(), () => pool.end()]);
@@ -89,6 +90,8 @@ async function openPglite(
   if (!dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
   const db = await PGlite.create({ dataDir });
   try {
+    // PGlite is one session, so this covers every query (see withUtcSessions for why).
+    await db.exec("SET TIME ZONE 'UTC'");
     await applyMigrations(pgliteExecutor(db), migrationsDir, log);
   } catch (error) {
     await db.close();
@@ -99,6 +102,25 @@ async function openPglite(
   const adapter = new PrismaPGlite(db as unknown as ConstructorParameters<typeof PrismaPGlite>[0]);
   const prisma = new PrismaClient({ adapter });
   return database(prisma, [() => prisma.$disconnect(), () => db.close()]);
+}
+
+/**
+ * Adds `-c TimeZone=UTC` to the connection's startup options. Both driver adapters send
+ * DateTime values as UTC wall-clock text without an offset and, reading timestamptz, replace
+ * the offset with +00:00. In any other session time zone every instant Prisma writes would be
+ * stored shifted by the offset (and SQL `now()` comparisons would be hours off).
+ */
+export function withUtcSessions(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // The URL may hold a password, so it is not repeated in the message.
+    throw new Error('the PostgreSQL url is not a valid postgresql:// URL');
+  }
+  const options = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', `${options ? `${options} ` : ''}-c TimeZone=UTC`);
+  return parsed.toString();
 }
 
 function database(prisma: PrismaClient, cleanups: Array<() => Promise<void>>): Database {

@@ -2,18 +2,17 @@
 // the hand-written migration SQL and the Prisma schema agree, and that migrations, the client
 // and the audit chain behave the same on both.
 import { PGlite } from '@electric-sql/pglite';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../tests/harness/postgres.js';
 import {
   applyMigrations,
   appendAuditEvent,
   findMigrationsDir,
-  migrationChecksum,
   openDatabase,
   pgExecutor,
   pgliteExecutor,
@@ -31,7 +30,7 @@ const migrationsDir = findMigrationsDir();
 interface Target {
   name: 'postgres' | 'pglite';
   /** A new empty database; `reopenable` asks for one that survives close (a directory for PGlite). */
-  create(reopenable?: boolean): Promise<{ target: DatabaseTarget; drop(): Promise<void> }>;
+  create(reopenable?: boolean): Promise<{ target: DatabaseTarget; drop: () => Promise<void> }>;
   /** One raw session on a target, for driving applyMigrations directly. */
   session(target: DatabaseTarget): Promise<{ executor: MigrationExecutor; end(): Promise<void> }>;
 }
@@ -109,7 +108,7 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
         migration_name: INIT,
-        checksum: migrationChecksum(file),
+        checksum: createHash('sha256').update(file).digest('hex'),
         rolled_back_at: null,
         applied_steps_count: 1,
         logs: null,
@@ -180,6 +179,33 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       } finally {
         await s.end();
       }
+    });
+  });
+
+  describe('time zones', () => {
+    it('stores true instants even when the database default TimeZone is not UTC', async () => {
+      const target = await fresh(t, true);
+      const s = await t.session(target);
+      try {
+        const [row] = await s.executor.query<{ name: string }>('SELECT current_database() AS name');
+        await s.executor.exec(`ALTER DATABASE "${row?.name}" SET TimeZone = 'America/New_York'`);
+      } finally {
+        await s.end();
+      }
+      const db = await open(target);
+      const expiresAt = new Date('2030-01-01T00:00:00.250Z');
+      const token = await db.prisma.setupToken.create({ data: { tokenHash: 'tz', expiresAt } });
+      const [stored] = await db.prisma.$queryRaw<
+        Array<{ expires: bigint; created: bigint; now: bigint }>
+      >`
+        SELECT (extract(epoch FROM expires_at) * 1000)::bigint AS expires,
+               (extract(epoch FROM created_at) * 1000)::bigint AS created,
+               (extract(epoch FROM now()) * 1000)::bigint AS now
+        FROM setup_tokens`;
+      expect(stored?.expires).toBe(BigInt(expiresAt.getTime()));
+      expect(stored?.created).toBe(BigInt(token.createdAt.getTime()));
+      expect(Math.abs(Number(stored?.now) - Date.now())).toBeLessThan(60_000);
+      expect(token.expiresAt).toEqual(expiresAt);
     });
   });
 
@@ -388,7 +414,7 @@ describe('@sallyport/db on postgres, several replicas', () => {
         appendAuditEvent(replicas[i % 3]!.prisma, { actorName: `r${i % 3}`, action: 'burst' }),
       ),
     );
-    await expect(verifyAuditChain(replicas[0]!.prisma)).resolves.toEqual({ ok: true, count: 30 });
+    await expect(verifyAuditChain(replicas[0].prisma)).resolves.toEqual({ ok: true, count: 30 });
   });
 });
 

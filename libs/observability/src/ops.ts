@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Registry } from 'prom-client';
+import { listen } from './listen.js';
 
 /** Named dependency checks for /readyz; each resolves when its dependency answers. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
@@ -14,7 +15,10 @@ const CHECK_TIMEOUT_MS = 2_000;
  */
 export function opsMiddleware(options: { registry: Registry; checks: ReadinessChecks }): Koa.Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      await next();
+      return;
+    }
     switch (ctx.path) {
       case '/healthz':
         ctx.body = { status: 'ok' };
@@ -31,7 +35,7 @@ export function opsMiddleware(options: { registry: Registry; checks: ReadinessCh
         ctx.body = await options.registry.metrics();
         return;
       default:
-        return next();
+        await next();
     }
   };
 }
@@ -71,11 +75,9 @@ export async function startOpsServer(options: {
 }): Promise<OpsServer> {
   const app = new Koa();
   app.use(opsMiddleware(options));
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
+  await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {

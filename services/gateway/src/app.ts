@@ -6,7 +6,7 @@ import type { SessionBus } from '@sallyport/bus';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
-import { opsMiddleware, type ReadinessChecks, type Registry } from '@sallyport/observability';
+import { listen, opsMiddleware, type ReadinessChecks, type Registry } from '@sallyport/observability';
 import { LoginSessions } from './auth/login-sessions.js';
 import { authRoutes } from './auth/routes.js';
 import { Setup } from './auth/setup.js';
@@ -15,6 +15,7 @@ import { authenticate, errorHandler, originCheck, requestContext, securityHeader
 import { staticUi } from './http/static.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
+import { sessionRoutes } from './sessions/routes.js';
 import { LeaseWatch } from './terminal/lease-watch.js';
 import { attachTerminalSockets } from './terminal/upgrade.js';
 
@@ -69,6 +70,7 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
   for (const router of [
     authRoutes({ prisma, sessions, setup, metrics, secureCookies: options.secureCookies }),
     serverRoutes({ prisma, keyring: deps.keyring, bus: deps.bus, testTimeoutMs: options.openTimeoutMs }),
+    sessionRoutes({ prisma }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
@@ -80,7 +82,8 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
 export async function startGateway(options: GatewayOptions, deps: GatewayDeps): Promise<Gateway> {
   const { app, sessions, setup, metrics } = await createGatewayApp(options, deps);
   await setup.onStart(options);
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   const leaseWatch = new LeaseWatch(deps.bus, deps.log);
   const sockets = attachTerminalSockets(server, {
     bus: deps.bus,
@@ -93,10 +96,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     trustProxy: options.trustProxy,
     openTimeoutMs: options.openTimeoutMs,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   deps.log.info({ url, publicUrl: options.publicUrl }, 'gateway listening');

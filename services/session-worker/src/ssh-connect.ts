@@ -102,7 +102,7 @@ function describeFailure(
   if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
     return { reason: 'timeout', message: `timed out connecting to ${where}` };
   }
-  switch (err.code) {
+  switch (err.code ?? '') {
     case 'ECONNREFUSED':
       return { reason: 'connect_failed', message: `connection refused by ${where}` };
     case 'EHOSTUNREACH':

@@ -28,7 +28,10 @@ export async function staticUi(dir: string): Promise<Middleware<GatewayState>> {
   if (!index) throw new Error(`the web UI is not built: ${dir}/index.html is missing (run npm run build)`);
 
   return async (ctx, next) => {
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) return next();
+    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) {
+      await next();
+      return;
+    }
     const file = files.get(ctx.path) ?? index;
     ctx.type = TYPES[path.extname(file)] ?? 'application/octet-stream';
     // Bundles carry no content hash yet, so the browser must revalidate.

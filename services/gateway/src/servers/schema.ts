@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 // Anything that reaches an SSH option or a log line is checked here first. A leading "-" could
 // be read as an option by tools downstream; control characters could forge log lines.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 const USERNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/;

@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { PrismaClient, Server, TerminalSession } from '@sallyport/db';
+import { AppError } from '@sallyport/errors';
+import type { GatewayState } from '../http/context.js';
+import { requireUser } from '../http/middleware.js';
+import { validate } from '../http/validate.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const listQuery = z.object({
+  status: z.enum(['pending', 'active', 'ended']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const publicSession = (s: TerminalSession & { server: Server | null }) => ({
+  id: s.id,
+  userId: s.userId,
+  serverId: s.serverId,
+  serverName: s.server?.name ?? null,
+  status: s.status,
+  workerId: s.workerId,
+  cols: s.cols,
+  rows: s.rows,
+  clientIp: s.clientIp,
+  createdAt: s.createdAt,
+  connectedAt: s.connectedAt,
+  endedAt: s.endedAt,
+  exitCode: s.exitCode,
+  exitSignal: s.exitSignal,
+  endReason: s.endReason,
+  endMessage: s.endMessage,
+  bytesIn: Number(s.bytesIn),
+  bytesOut: Number(s.bytesOut),
+});
+
+/** Terminal session history: users see their own sessions, admins everyone's. */
+export function sessionRoutes(deps: { prisma: PrismaClient }): Router<GatewayState> {
+  const router = new Router<GatewayState>({ prefix: '/api/sessions' });
+
+  router.get('/', requireUser, async (ctx) => {
+    const user = ctx.state.user!;
+    const { status, limit } = validate(listQuery, ctx.query);
+    const sessions = await deps.prisma.terminalSession.findMany({
+      where: { ...(user.role === 'admin' ? {} : { userId: user.id }), ...(status ? { status } : {}) },
+      include: { server: true },
+      orderBy: { createdAt: 'desc' },
+      take: limit,
+    });
+    ctx.body = { sessions: sessions.map(publicSession) };
+  });
+
+  router.get('/:id', requireUser, async (ctx) => {
+    const user = ctx.state.user!;
+    const id = ctx.params.id ?? '';
+    const session = UUID.test(id) ? await deps.prisma.terminalSession.findUnique({ where: { id }, include: { server: true } }) : null;
+    // Someone else's session is as missing as one that does not exist.
+    if (!session || (session.userId !== user.id && user.role !== 'admin')) throw new AppError('not_found', 'session not found');
+    ctx.body = { session: publicSession(session) };
+  });
+
+  return router;
+}

@@ -1,0 +1,108 @@
+// The gateway's JSON API as the UI uses it. The login cookie is HttpOnly and same-site, so
+// requests just carry same-origin credentials; no token is ever held in script.
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: string;
+}
+
+export type AuthType = 'password' | 'key';
+
+export interface Server {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  username: string;
+  authType: AuthType;
+  hasPassphrase: boolean;
+  group: string | null;
+  tags: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ServerAuth = { type: 'password'; password: string } | { type: 'key'; privateKey: string; passphrase?: string };
+
+export interface ServerInput {
+  name?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  auth?: ServerAuth;
+  group?: string | null;
+  tags?: string[];
+}
+
+export type ConnectionTestResult =
+  | { ok: true; hostKeyFingerprint: string; hostKeyPinned: boolean; message: string }
+  | { ok: false; reason: string; message: string };
+
+/** An error answer from the API (`{ error: { code, message, details } }`), or a network failure. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The request field the error is about, for validation errors. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'cannot reach the gateway; check your connection and try again');
+  }
+  if (response.status === 204) return undefined as T;
+  const payload: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) throw toApiError(response, payload);
+  return payload as T;
+}
+
+function toApiError(response: Response, payload: unknown): ApiError {
+  const error = (payload as { error?: { code?: unknown; message?: unknown; details?: { field?: unknown } } } | undefined)?.error;
+  const code = typeof error?.code === 'string' ? error.code : 'http_' + response.status;
+  const message = typeof error?.message === 'string' ? error.message : `the gateway answered ${response.status} ${response.statusText}`.trim();
+  const field = typeof error?.details?.field === 'string' ? error.details.field : undefined;
+  return new ApiError(response.status, code, message, field);
+}
+
+export const api = {
+  setupNeeded: () => request<{ needed: boolean }>('GET', '/api/setup').then((r) => r.needed),
+  setup: (token: string, username: string, password: string) => request<{ user: User }>('POST', '/api/setup', { token, username, password }).then((r) => r.user),
+  login: (username: string, password: string) => request<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  /** The signed-in user, or null when there is no live login session. */
+  me: () =>
+    request<{ user: User }>('GET', '/api/auth/me').then(
+      (r) => r.user,
+      (err: unknown) => {
+        if (err instanceof ApiError && err.status === 401) return null;
+        throw err;
+      },
+    ),
+  listServers: () => request<{ servers: Server[] }>('GET', '/api/servers').then((r) => r.servers),
+  getServer: (id: string) => request<{ server: Server }>('GET', `/api/servers/${encodeURIComponent(id)}`).then((r) => r.server),
+  createServer: (input: ServerInput) => request<{ server: Server }>('POST', '/api/servers', input).then((r) => r.server),
+  updateServer: (id: string, input: ServerInput) => request<{ server: Server }>('PUT', `/api/servers/${encodeURIComponent(id)}`, input).then((r) => r.server),
+  deleteServer: (id: string) => request<void>('DELETE', `/api/servers/${encodeURIComponent(id)}`),
+  testServer: (id: string) => request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
+};
+
+/** A readable message for any error a page catches. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,28 @@
+import { api } from '../api.js';
+import type { App } from '../app.js';
+import { h } from '../dom.js';
+
+/** The bar on top of the signed-in pages: home link, who is signed in, and Log out. */
+export function appHeader(app: App): HTMLElement {
+  const user = app.user;
+  const logout = h('button', { id: 'logout', type: 'button' }, 'Log out');
+  logout.addEventListener('click', () => {
+    logout.disabled = true;
+    // Whatever the answer (even "not logged in"), the user wants to be logged out here.
+    void api
+      .logout()
+      .catch(() => undefined)
+      .finally(() => {
+        app.setUser(null);
+        app.navigate('/login', { replace: true });
+      });
+  });
+  return h(
+    'header',
+    { class: 'topbar' },
+    h('a', { href: '/', 'data-link': true, class: 'brand' }, 'Sallyport'),
+    h('span', { class: 'spacer' }),
+    user ? h('span', { id: 'current-user', class: 'muted' }, user.displayName || user.username, user.role === 'admin' ? ' (admin)' : '') : null,
+    logout,
+  );
+}
