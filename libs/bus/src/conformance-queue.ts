@@ -110,16 +110,21 @@ export function queueTests(fixture: () => TransportFixture): void {
       consumer: 'c',
       hasCapacity: () => true,
       onError: (err) => errors.push(err),
-      handler: async (payload) => {
-        handled.push(payload.toString());
-        if (payload.toString() === 'bad') throw new Error('handler failed');
+      handler: (payload) => {
+        const text = payload.toString();
+        handled.push(text);
+        if (text === 'throws') throw new Error('handler threw');
+        return text === 'rejects'
+          ? Promise.reject(new Error('handler rejected'))
+          : Promise.resolve();
       },
     });
-    await t.enqueue(queue, Buffer.from('bad'));
-    await t.enqueue(queue, Buffer.from('good'));
-    await eventually(() => handled).toEqual(['bad', 'good']);
-    expect(errors).toHaveLength(1);
-    expect(String(errors[0])).toMatch(/handler failed/);
+    for (const item of ['throws', 'rejects', 'good']) await t.enqueue(queue, Buffer.from(item));
+    await eventually(() => handled).toEqual(['throws', 'rejects', 'good']);
+    await eventually(() => errors.map(String)).toEqual([
+      'Error: handler threw',
+      'Error: handler rejected',
+    ]);
   });
 
   it('stop() waits for in-flight handlers, is idempotent, and ends reading', async () => {

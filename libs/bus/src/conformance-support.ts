@@ -67,8 +67,9 @@ export function recordingConsumer(
   const handled: string[] = [];
   const state = { capacity: true };
   const consumer: QueueConsumer = transport.consume({
-    handler: async (payload) => {
+    handler: (payload) => {
       handled.push(payload.toString());
+      return Promise.resolve();
     },
     hasCapacity: () => state.capacity,
     ...options,

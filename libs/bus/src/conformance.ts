@@ -163,7 +163,10 @@ function lifecycleTests(fixture: () => TransportFixture): void {
       group: 'g',
       consumer: 'c',
       hasCapacity: () => true,
-      handler: async (payload) => void handled.push(payload.toString()),
+      handler: (payload) => {
+        handled.push(payload.toString());
+        return Promise.resolve();
+      },
     });
 
     await Promise.all([t.close(), t.close()]);
@@ -184,7 +187,7 @@ function lifecycleTests(fixture: () => TransportFixture): void {
         group: 'g',
         consumer: 'c',
         hasCapacity: () => true,
-        handler: async () => {},
+        handler: () => Promise.resolve(),
       }),
     ).toThrow(/closed/);
   });

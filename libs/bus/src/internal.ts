@@ -46,3 +46,16 @@ export function reportConsumerError(
   }
   logger.error({ err, queue: options.queue, consumer: options.consumer }, 'bus: consumer failed');
 }
+
+/** `operation`, or a rejection once `ms` pass. The timer never outlives the race. */
+export async function withTimeout<T>(operation: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([operation, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -6,15 +6,15 @@ import type { Transport } from './transport.js';
 
 // Real time plus an offset the suite moves forward: timers keep running for real, while lease
 // expiry and claim idle times can be fast-forwarded without sleeping.
-describeTransportConformance('memory', async () => {
+describeTransportConformance('memory', () => {
   let offset = 0;
   const backend = createMemoryBackend({ clock: () => Date.now() + offset });
   const opened: Transport[] = [];
-  return {
-    open: async ({ logger } = {}) => {
+  return Promise.resolve({
+    open: ({ logger } = {}) => {
       const transport = createMemoryTransport(logger ? { backend, logger } : { backend });
       opened.push(transport);
-      return transport;
+      return Promise.resolve(transport);
     },
     advance: (ms) => {
       offset += ms;
@@ -22,7 +22,7 @@ describeTransportConformance('memory', async () => {
     cleanup: async () => {
       await Promise.all(opened.map((t) => t.close()));
     },
-  };
+  });
 });
 
 describe('memory transport', () => {

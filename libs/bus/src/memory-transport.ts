@@ -32,7 +32,7 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Tra
 class MemoryTransport implements Transport {
   private closed = false;
   private closing: Promise<void> | undefined;
-  private readonly subscriptions = new Set<() => void>();
+  private readonly subscriptions = new Set<() => Promise<void>>();
   private readonly consumers = new Set<MemoryConsumer>();
 
   constructor(
@@ -40,38 +40,39 @@ class MemoryTransport implements Transport {
     private readonly logger: BusLogger,
   ) {}
 
-  async publish(channel: string, payload: Buffer): Promise<void> {
-    this.assertOpen();
-    this.backend.publish(channel, payload);
+  publish(channel: string, payload: Buffer): Promise<void> {
+    return this.run(() => this.backend.publish(channel, payload));
   }
 
-  async subscribe(channel: string, onMessage: (payload: Buffer) => void): Promise<Unsubscribe> {
-    this.assertOpen();
-    // Checked at delivery, so nothing arrives once unsubscribe() was called, even a message
-    // published earlier whose microtask has not run yet.
-    let active = true;
-    const remove = this.backend.subscribe(channel, (payload) => {
-      if (!active) return;
-      try {
-        onMessage(payload);
-      } catch (err) {
-        this.logger.error({ err, channel }, 'bus: subscriber threw');
-      }
+  subscribe(channel: string, onMessage: (payload: Buffer) => void): Promise<Unsubscribe> {
+    return this.run(() => {
+      // Checked at delivery, so nothing arrives once unsubscribe() was called, even a message
+      // published earlier whose microtask has not run yet.
+      let active = true;
+      const remove = this.backend.subscribe(channel, (payload) => {
+        if (!active) return;
+        try {
+          onMessage(payload);
+        } catch (err) {
+          this.logger.error({ err, channel }, 'bus: subscriber threw');
+        }
+      });
+      const cancel = (): Promise<void> => {
+        if (active) {
+          active = false;
+          remove();
+          this.subscriptions.delete(cancel);
+        }
+        return Promise.resolve();
+      };
+      this.subscriptions.add(cancel);
+      return cancel;
     });
-    const cancel = (): void => {
-      if (!active) return;
-      active = false;
-      remove();
-      this.subscriptions.delete(cancel);
-    };
-    this.subscriptions.add(cancel);
-    return async () => cancel();
   }
 
-  async enqueue(queue: string, payload: Buffer): Promise<void> {
-    this.assertOpen();
+  enqueue(queue: string, payload: Buffer): Promise<void> {
     // Copied for the same reason as published messages: the caller owns its buffer.
-    this.backend.queue(queue).append(Buffer.from(payload));
+    return this.run(() => this.backend.queue(queue).append(Buffer.from(payload)));
   }
 
   consume(options: ConsumeOptions): QueueConsumer {
@@ -84,28 +85,24 @@ class MemoryTransport implements Transport {
     return consumer;
   }
 
-  async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    this.assertOpen();
-    return this.backend.acquireLease(key, owner, leaseTtl(ttlMs));
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.run(() => this.backend.acquireLease(key, owner, leaseTtl(ttlMs)));
   }
 
-  async renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    this.assertOpen();
-    return this.backend.renewLease(key, owner, leaseTtl(ttlMs));
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.run(() => this.backend.renewLease(key, owner, leaseTtl(ttlMs)));
   }
 
-  async releaseLease(key: string, owner: string): Promise<void> {
-    this.assertOpen();
-    this.backend.releaseLease(key, owner);
+  releaseLease(key: string, owner: string): Promise<void> {
+    return this.run(() => this.backend.releaseLease(key, owner));
   }
 
-  async leaseOwners(keys: readonly string[]): Promise<(string | null)[]> {
-    this.assertOpen();
-    return keys.map((key) => this.backend.leaseOwner(key));
+  leaseOwners(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.run(() => keys.map((key) => this.backend.leaseOwner(key)));
   }
 
-  async ping(): Promise<void> {
-    this.assertOpen();
+  ping(): Promise<void> {
+    return this.run(() => undefined);
   }
 
   close(): Promise<void> {
@@ -115,13 +112,21 @@ class MemoryTransport implements Transport {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    for (const cancel of [...this.subscriptions]) cancel();
+    for (const unsubscribe of [...this.subscriptions]) void unsubscribe(); // settles at once
     // stop() never rejects: handler failures were already reported through onError.
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
   }
 
   private assertOpen(): void {
     if (this.closed) throw closedError();
+  }
+
+  /** Runs `operation` now; a throw (closed, bad ttl) becomes a rejection, as over a network. */
+  private run<T>(operation: () => T): Promise<T> {
+    return new Promise((resolve) => {
+      this.assertOpen();
+      resolve(operation());
+    });
   }
 }
 

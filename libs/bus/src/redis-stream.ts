@@ -10,12 +10,17 @@ export interface StreamEntry {
   payload: Buffer | undefined;
 }
 
-/** XREADGROUP: [[key, [[id, [field, value, ...]], ...]], ...] or null on timeout. */
+/**
+ * XREADGROUP, or null on timeout. RESP2 replies [[key, entries], ...]; RESP3 (ioredis 6's
+ * default) replies a map, which reaches callBuffer flattened as [key, entries, ...].
+ */
 export function parseReadReply(reply: unknown): StreamEntry[] {
   if (!Array.isArray(reply)) return [];
-  return reply.flatMap((stream: unknown) =>
-    Array.isArray(stream) ? parseStreamEntries(stream[1]) : [],
-  );
+  const items = reply as unknown[];
+  if (items.length > 0 && !Array.isArray(items[0])) {
+    return items.flatMap((item, i) => (i % 2 === 1 ? parseStreamEntries(item) : []));
+  }
+  return items.flatMap((stream) => (Array.isArray(stream) ? parseStreamEntries(stream[1]) : []));
 }
 
 /** XCLAIM / XRANGE: [[id, [field, value, ...] | null], ...]. */
@@ -25,7 +30,7 @@ export function parseStreamEntries(reply: unknown): StreamEntry[] {
   for (const item of reply as unknown[]) {
     if (!Array.isArray(item)) continue;
     const [id, fields] = item as unknown[];
-    if (!Buffer.isBuffer(id) && typeof id !== 'string') continue;
+    if (!isText(id)) continue;
     entries.push({ id: id.toString(), payload: fieldValue(fields, PAYLOAD_FIELD) });
   }
   return entries;
@@ -36,7 +41,7 @@ function fieldValue(fields: unknown, name: string): Buffer | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const key: unknown = fields[i];
     const value: unknown = fields[i + 1];
-    if (String(key) === name) {
+    if (isText(key) && key.toString() === name) {
       if (Buffer.isBuffer(value)) return value;
       if (typeof value === 'string') return Buffer.from(value);
     }
@@ -56,8 +61,12 @@ export function parsePending(reply: unknown): PendingItem[] {
   for (const row of reply as unknown[]) {
     if (!Array.isArray(row)) continue;
     const [id, consumer] = row as unknown[];
-    if (id == null || consumer == null) continue;
-    items.push({ id: String(id), consumer: String(consumer) });
+    if (!isText(id) || !isText(consumer)) continue;
+    items.push({ id: id.toString(), consumer: consumer.toString() });
   }
   return items;
+}
+
+function isText(value: unknown): value is string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value);
 }

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
 import { consoleLogger, type BusLogger } from './logger.js';
-import { closedError, leaseTtl, MAX_QUEUE_LENGTH } from './internal.js';
+import { closedError, leaseTtl, MAX_QUEUE_LENGTH, withTimeout } from './internal.js';
 import { openConnection, quitConnection } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { PAYLOAD_FIELD } from './redis-stream.js';
@@ -28,6 +28,8 @@ const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`;
+
+const PING_TIMEOUT_MS = 2_000;
 
 export function createRedisTransport(options: RedisTransportOptions): Transport {
   return new RedisTransport(options);
@@ -129,13 +131,17 @@ class RedisTransport implements Transport {
     return this.guard(this.commands.mget(keys.map((key) => this.prefix + key)));
   }
 
-  /** Fails at once while disconnected, instead of queueing until Redis is back: for /readyz. */
+  /**
+   * For /readyz: fails at once while ioredis is reconnecting (a PING would only join the
+   * offline queue), and within PING_TIMEOUT_MS when Redis does not answer.
+   */
   async ping(): Promise<void> {
     this.assertOpen();
-    if (this.commands.status !== 'ready') {
-      throw new Error(`redis connection is ${this.commands.status}`);
+    const status = this.commands.status;
+    if (status === 'reconnecting' || status === 'close' || status === 'end') {
+      throw new Error(`redis connection is ${status}`);
     }
-    await this.guard(this.commands.ping());
+    await this.guard(withTimeout(this.commands.ping(), PING_TIMEOUT_MS, 'redis PING'));
   }
 
   close(): Promise<void> {

@@ -12,7 +12,7 @@ import {
 } from './messages.js';
 
 export interface SessionBusOptions {
-  /** How long a worker owns a session without renewing. Default 6 000 ms. */
+  /** How long a worker owns a session without renewing. Default 5 000 ms. */
   leaseTtlMs?: number;
   /** How long an open request may sit with a dead worker before another claims it. Default 5 000 ms. */
   claimIdleMs?: number;
@@ -37,7 +37,7 @@ export class SessionBus {
     private readonly transport: Transport,
     options: SessionBusOptions = {},
   ) {
-    this.leaseTtlMs = options.leaseTtlMs ?? 6_000;
+    this.leaseTtlMs = options.leaseTtlMs ?? 5_000;
     this.claimIdleMs = options.claimIdleMs ?? 5_000;
   }
 

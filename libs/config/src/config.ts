@@ -14,7 +14,11 @@ const DEFAULT_TARGET_DENY = '169.254.0.0/16, fe80::/10, 100.100.100.200/32, fd00
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const url = z.url({ error: 'must be a URL, e.g. postgresql://user@host:5432/db' });
 const cidrs = z.string().transform((value, ctx) => {
   try {
     return parseCidrList(value);
@@ -25,11 +29,11 @@ const cidrs = z.string().transform((value, ctx) => {
 });
 
 const schema = z.object({
-  DATABASE_URL: z.url().optional(),
-  REDIS_URL: z.url().optional(),
+  DATABASE_URL: url.optional(),
+  REDIS_URL: z.url({ error: 'must be a URL, e.g. redis://host:6379' }).optional(),
   SALLYPORT_HOST: z.string().min(1).default('127.0.0.1'),
   SALLYPORT_PORT: int(0, 65535).default(8443),
-  SALLYPORT_PUBLIC_URL: z.url().optional(),
+  SALLYPORT_PUBLIC_URL: z.url({ error: 'must be a URL, e.g. https://ssh.example.com' }).optional(),
   SALLYPORT_ALLOWED_ORIGINS: z.string().default(''),
   SALLYPORT_TRUST_PROXY: bool.default(false),
   SALLYPORT_DATA_DIR: z.string().min(1).default('./data'),

@@ -97,9 +97,7 @@ async function openPglite(
     await db.close();
     throw error;
   }
-  // The adapter's typings come from whichever @electric-sql/pglite it resolves, which may be
-  // another copy than ours; the runtime contract (query/exec/transaction) is the same.
-  const adapter = new PrismaPGlite(db as unknown as ConstructorParameters<typeof PrismaPGlite>[0]);
+  const adapter = new PrismaPGlite(db);
   const prisma = new PrismaClient({ adapter });
   return database(prisma, [() => prisma.$disconnect(), () => db.close()]);
 }

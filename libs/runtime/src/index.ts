@@ -2,3 +2,4 @@ export { openKeyring } from './keyring.js';
 export { openBus } from './bus.js';
 export { openDatabaseFromConfig } from './database.js';
 export { onShutdown } from './shutdown.js';
+export { runMain } from './main.js';

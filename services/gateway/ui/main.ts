@@ -12,10 +12,13 @@ import { terminalPage } from './pages/terminal.js';
 // The setup link carries its one-time token in the fragment (never sent to a server or a
 // log). Take it, then drop it from the address bar and the history entry.
 let setupToken: string | undefined;
-if (location.pathname === '/setup' && location.hash.length > 1) {
+function takeSetupToken(): boolean {
+  if (location.pathname !== '/setup' || location.hash.length <= 1) return false;
   setupToken = decodeURIComponent(location.hash.slice(1));
   history.replaceState(null, '', '/setup');
+  return true;
 }
+takeSetupToken();
 
 interface Route {
   pattern: RegExp;
@@ -28,7 +31,7 @@ const routes: Route[] = [
   { pattern: /^\/$/, page: serversPage },
   { pattern: /^\/terminal\/([^/]+)$/, page: terminalPage },
   { pattern: /^\/login$/, page: loginPage, public: true },
-  { pattern: /^\/setup$/, page: setupPage(setupToken), public: true },
+  { pattern: /^\/setup$/, page: setupPage(() => setupToken), public: true },
 ];
 
 const notFoundPage: Page = (root) => {
@@ -85,6 +88,10 @@ document.addEventListener('click', (event) => {
   app.navigate(link.pathname + link.search);
 });
 window.addEventListener('popstate', render);
+// Opening the setup link in a tab already showing /setup changes only the fragment: no reload.
+window.addEventListener('hashchange', () => {
+  if (takeSetupToken()) render();
+});
 
 async function start(): Promise<void> {
   try {

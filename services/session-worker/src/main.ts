@@ -1,32 +1,34 @@
 import { loadConfig } from '@sallyport/config';
 import { createLogger } from '@sallyport/log';
 import { createRegistry, startOpsServer } from '@sallyport/observability';
-import { onShutdown, openBus, openDatabaseFromConfig, openKeyring } from '@sallyport/runtime';
+import { onShutdown, runMain, openBus, openDatabaseFromConfig, openKeyring } from '@sallyport/runtime';
 import { startSessionWorker } from './worker.js';
 
 // The session worker as its own process (distributed mode): Redis and PostgreSQL required.
-const config = loadConfig();
-const log = createLogger('session-worker', { level: config.logLevel });
-const registry = createRegistry({ service: 'session-worker' });
+runMain('session-worker', async () => {
+  const config = loadConfig();
+  const log = createLogger('session-worker', { level: config.logLevel });
+  const registry = createRegistry({ service: 'session-worker' });
 
-const keyring = await openKeyring(config, log, { allowKeyFile: false });
-const db = await openDatabaseFromConfig(config, { allowPglite: false });
-const bus = openBus(config, log, { allowMemory: false });
-const worker = startSessionWorker(
-  { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
-  { bus, prisma: db.prisma, keyring, log, registry },
-);
-const ops = await startOpsServer({
-  host: config.worker.httpHost,
-  port: config.worker.httpPort,
-  registry,
-  checks: { database: () => db.ping(), bus: () => bus.ping() },
+  const keyring = await openKeyring(config, log, { allowKeyFile: false });
+  const db = await openDatabaseFromConfig(config, { allowPglite: false });
+  const bus = openBus(config, log, { allowMemory: false });
+  const worker = startSessionWorker(
+    { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
+    { bus, prisma: db.prisma, keyring, log, registry },
+  );
+  const ops = await startOpsServer({
+    host: config.worker.httpHost,
+    port: config.worker.httpPort,
+    registry,
+    checks: { database: () => db.ping(), bus: () => bus.ping() },
+  });
+  log.info({ url: ops.url, workerId: config.worker.id }, 'session worker ready');
+
+  onShutdown(log, [
+    ['worker', () => worker.stop()],
+    ['ops server', () => ops.close()],
+    ['bus', () => bus.close()],
+    ['database', () => db.close()],
+  ]);
 });
-log.info({ url: ops.url, workerId: config.worker.id }, 'session worker ready');
-
-onShutdown(log, [
-  ['worker', () => worker.stop()],
-  ['ops server', () => ops.close()],
-  ['bus', () => bus.close()],
-  ['database', () => db.close()],
-]);

@@ -42,6 +42,9 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
   const { bus, log } = deps;
   const now = deps.clock ?? Date.now;
   const sessions = new Map<string, TerminalSession>();
+  // Requests being set up count against capacity from the first moment, so the consumer does
+  // not read another request while this one is still claiming its lease.
+  let starting = 0;
   const sessionDeps = {
     workerId: options.workerId,
     bus,
@@ -55,6 +58,15 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
   };
 
   async function handle(request: OpenRequest): Promise<void> {
+    starting += 1;
+    try {
+      await startSession(request);
+    } finally {
+      starting -= 1;
+    }
+  }
+
+  async function startSession(request: OpenRequest): Promise<void> {
     if (request.deadline < now()) {
       log.info({ sessionId: request.sessionId }, 'dropped an open request whose gateway gave up');
       return;
@@ -72,7 +84,7 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
 
   const consumer: QueueConsumer = bus.serveOpenRequests({
     workerId: options.workerId,
-    hasCapacity: () => sessions.size < options.maxSessions,
+    hasCapacity: () => sessions.size + starting < options.maxSessions,
     handler: (request) =>
       handle(request).catch((err: unknown) => {
         log.error({ err, sessionId: request.sessionId }, 'could not start a session');

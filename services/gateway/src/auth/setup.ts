@@ -50,6 +50,7 @@ export class Setup {
       throw new AppError('gone', 'this setup link is invalid, used or expired; restart Sallyport to get a new one');
     }
     if (!(await this.isNeeded())) throw new AppError('gone', 'setup is already done');
+    validateAdmin(username, password);
     // Marking the token used first, conditionally, makes two racing requests produce one admin.
     const claimed = await this.prisma.setupToken.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
     if (claimed.count !== 1) throw new AppError('gone', 'this setup link was just used');
@@ -57,12 +58,16 @@ export class Setup {
   }
 
   private async createAdmin(username: string, password: string): Promise<User> {
-    if (!USERNAME.test(username)) {
-      throw new AppError('validation_failed', 'username: use letters, digits, ".", "_", "@" or "-", starting with a letter or digit', { field: 'username' });
-    }
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new AppError('validation_failed', `password: must be at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
-    }
+    validateAdmin(username, password);
     return this.prisma.user.create({ data: { username, role: 'admin', passwordHash: await hashPassword(password) } });
+  }
+}
+
+function validateAdmin(username: string, password: string): void {
+  if (!USERNAME.test(username)) {
+    throw new AppError('validation_failed', 'username: use letters, digits, ".", "_", "@" or "-", starting with a letter or digit', { field: 'username' });
+  }
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AppError('validation_failed', `password: must be at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
   }
 }

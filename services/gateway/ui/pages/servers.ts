@@ -123,10 +123,14 @@ export const serversPage: Page = (root, { app }) => {
       formSlot,
       error,
       h(
-        'table',
-        { id: 'server-table' },
-        h('thead', {}, h('tr', {}, ...['Name', 'Address', 'User', 'Group', 'Tags', ''].map((title) => h('th', {}, title)))),
-        rows,
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { id: 'server-table' },
+          h('thead', {}, h('tr', {}, ...['Name', 'Address', 'User', 'Group', 'Tags', ''].map((title) => h('th', {}, title)))),
+          rows,
+        ),
       ),
     ),
   );

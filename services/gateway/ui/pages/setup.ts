@@ -8,8 +8,9 @@ const MIN_PASSWORD_LENGTH = 12;
  * /setup: creates the first admin with the one-time token from the setup link
  * (`/setup#<token>`). main.ts has already taken the token out of the address bar.
  */
-export function setupPage(token: string | undefined): Page {
+export function setupPage(setupToken: () => string | undefined): Page {
   return (root, { app }) => {
+    const token = setupToken();
     document.title = 'Set up — Sallyport';
     const main = h('main', { class: 'narrow' }, h('h1', {}, 'Sallyport'));
     root.append(main);

@@ -54,6 +54,7 @@ export const terminalPage: Page = (root, { app, params }) => {
     setText(notice, '');
     disconnect.hidden = state === 'ended';
     reconnect.hidden = state !== 'ended' || server === undefined;
+    endedReconnect.hidden = server === undefined;
     ended.hidden = state !== 'ended';
   };
 
@@ -92,7 +93,8 @@ export const terminalPage: Page = (root, { app, params }) => {
   const showEnd = (end: SessionEnd): void => {
     socket = undefined;
     const line = `[session ended: ${end.message}]`;
-    term.write(`\r\n\x1b[1;33m${printable(line)}\x1b[0m\r\n`);
+    // Bold yellow, then hide the cursor: nothing typed here goes anywhere any more.
+    term.write(`\r\n\x1b[1;33m${printable(line)}\x1b[0m\r\n\x1b[?25l`);
     setText(endedMessage, line);
     setState('ended', 'Session ended');
   };
@@ -107,7 +109,7 @@ export const terminalPage: Page = (root, { app, params }) => {
         document.title = `${message.serverName} — Sallyport`;
       },
       ready: (message) => {
-        const pinned = message.hostKeyPinned ? ' (first connection: host key now pinned)' : '';
+        const pinned = message.hostKeyPinned ? ' (new host key, now pinned)' : '';
         setState('ready', `Connected · host key ${message.hostKeyFingerprint}${pinned}`);
         term.focus();
       },

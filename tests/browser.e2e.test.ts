@@ -1,0 +1,182 @@
+// The web UI in a real browser (Debian's chromium, driven by playwright-core) against Sallyport
+// in embedded mode as a real process: log in, add a server through the form, open a shell,
+// type a command and read it back from xterm's rendered rows.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { waitFor } from './harness/processes.js';
+import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
+import { marker, sshdServer } from './support/target.js';
+
+const sshd = inject('sshd');
+const SCREENSHOT = '/tmp/sallyport-terminal.png';
+// Long enough for an SSH handshake on a busy 2-core machine; polls end as soon as they pass.
+const UI_TIMEOUT_MS = 20_000;
+
+let sp: Embedded;
+let browser: Browser;
+
+beforeAll(async () => {
+  sp = await startEmbedded();
+  await waitFor(async () => (await fetch(`${sp.url}/healthz`)).ok, { description: 'GET /healthz' });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sp?.stop();
+});
+
+/**
+ * A page in its own browser context (its own cookies). Script errors and CSP violations are
+ * collected so each test can assert that the UI ran cleanly under the gateway's CSP.
+ */
+async function newPage(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
+  context.setDefaultTimeout(UI_TIMEOUT_MS);
+  onTestFinished(() => context.close());
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.on('console', (msg) => {
+    // 401s from fetch are logged as console errors too; those are expected (not logged in yet).
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+  });
+  return { page, problems };
+}
+
+async function logIn(page: Page, password = sp.adminPassword): Promise<void> {
+  await page.fill('#login-username', ADMIN_USER);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+}
+
+const rowFor = (page: Page, name: string) => page.locator('[data-testid=server-row]', { has: page.getByText(name, { exact: true }) });
+const terminalText = (page: Page) => page.locator('.xterm-rows').textContent();
+const occurrences = (text: string | null, needle: string) => (text ?? '').split(needle).length - 1;
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT_MS });
+
+async function typeInTerminal(page: Page, text: string): Promise<void> {
+  await page.focus('#terminal .xterm-helper-textarea');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+describe('the web UI in a browser', () => {
+  it('refuses a wrong password on the login page', async () => {
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/`);
+    await page.waitForURL(/\/login$/);
+    await logIn(page, 'not-the-password-at-all');
+    await poll(() => page.textContent('#login-error')).toBe('Invalid username or password');
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect(problems).toEqual([]);
+  });
+
+  it('adds a server through the form and runs a command in its terminal', async () => {
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/`);
+    await logIn(page);
+    await page.click('#add-server');
+
+    const name = marker('browser-sshd');
+    await page.fill('#server-name', name);
+    await page.fill('#server-host', '-oProxyCommand=sh');
+    await page.fill('#server-port', String(sshd.port));
+    await page.fill('#server-username', sshd.user);
+    await page.check('#server-auth-key');
+    await page.fill('#server-private-key', sshd.privateKey);
+    await page.fill('#server-group', 'e2e');
+    await page.fill('#server-tags', 'browser, key auth');
+    await page.click('#server-submit');
+    // The gateway's validation message lands next to the field it names.
+    await poll(() => page.textContent('#server-host-error')).toBe('must not begin with "-"');
+
+    await page.fill('#server-host', sshd.host);
+    await page.click('#server-submit');
+    const row = rowFor(page, name);
+    await row.waitFor();
+    expect(await page.locator('#server-form').count()).toBe(0);
+    expect(await row.locator('[data-testid=server-address]').textContent()).toBe(`${sshd.host}:${sshd.port}`);
+    expect(await row.locator('[data-testid=server-group]').textContent()).toBe('e2e');
+    expect(await row.locator('[data-testid=server-tags] .tag').allTextContents()).toEqual(['browser', 'key auth']);
+
+    await row.locator('[data-testid=connect]').click();
+    await page.waitForURL(/\/terminal\/[0-9a-f-]+$/);
+    await page.waitForSelector('#terminal-view[data-state=ready]');
+    expect(await page.textContent('#terminal-title')).toBe(name);
+    const status = (await page.textContent('#terminal-status')) ?? '';
+    expect(status).toMatch(/^Connected · host key SHA256:/);
+    expect(sshd.hostKeyFingerprints.some((fp) => status.includes(fp))).toBe(true);
+
+    const word = marker('browser');
+    await typeInTerminal(page, `echo ${word}`);
+    // Once in the echoed command line, once as the command's output.
+    await poll(async () => occurrences(await terminalText(page), word)).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: SCREENSHOT });
+    expect(problems).toEqual([]);
+  });
+
+  it('follows a deep link through the login, shows the end of a session, reconnects and disconnects', async () => {
+    const server = await sp.admin.createServer(sshdServer(sshd));
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/terminal/${server.id}`);
+    await page.waitForURL(/\/login\?next=/);
+    await logIn(page);
+    await page.waitForURL(new RegExp(`/terminal/${server.id}$`));
+    await page.waitForSelector('#terminal-view[data-state=ready]');
+
+    await typeInTerminal(page, 'exit 0');
+    await page.waitForSelector('#terminal-view[data-state=ended]');
+    expect(await page.textContent('#terminal-ended-message')).toBe('[session ended: the shell exited with code 0]');
+    await poll(() => terminalText(page)).toContain('[session ended: the shell exited with code 0]');
+    // Ended means ended: nothing reconnects until the user asks.
+    expect(await page.getAttribute('#terminal-view', 'data-state')).toBe('ended');
+
+    await page.click('#terminal-ended-reconnect');
+    await page.waitForSelector('#terminal-view[data-state=ready]');
+    expect(await page.isVisible('#terminal-ended')).toBe(false);
+    const word = marker('again');
+    await typeInTerminal(page, `echo ${word}`);
+    await poll(async () => occurrences(await terminalText(page), word)).toBeGreaterThanOrEqual(2);
+
+    await page.click('#terminal-disconnect');
+    await page.waitForSelector('#terminal-view[data-state=ended]');
+    expect(await page.textContent('#terminal-ended-message')).toMatch(/^\[session ended: .+\]$/);
+    await page.click('#terminal-ended-back');
+    await page.waitForURL(`${sp.url}/`);
+    await rowFor(page, server.name).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('shows server names as text, tests, edits and deletes a server', async () => {
+    const server = await sp.admin.createServer(sshdServer(sshd, { name: '<b>x</b>', tags: ['<i>t</i>'] }));
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/login`);
+    await logIn(page);
+    const row = page.locator(`[data-testid=server-row][data-server-id="${server.id}"]`);
+    await row.waitFor();
+    expect(await row.locator('[data-testid=server-name]').textContent()).toBe('<b>x</b>');
+    expect(await row.locator('[data-testid=server-tags]').textContent()).toBe('<i>t</i>');
+    expect(await row.locator('b, i').count()).toBe(0);
+
+    await row.locator('[data-testid=test]').click();
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(/^OK · host key SHA256:/);
+
+    // An edit that leaves the secret fields empty keeps the stored password.
+    await row.locator('[data-testid=edit]').click();
+    expect(await page.textContent('#server-form h2')).toBe('Edit <b>x</b>');
+    await page.fill('#server-group', 'ops');
+    await page.click('#server-submit');
+    await poll(() => row.locator('[data-testid=server-group]').textContent()).toBe('ops');
+    await row.locator('[data-testid=test]').click();
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(/^OK · host key SHA256:/);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.locator('[data-testid=delete]').click();
+    await row.waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+  });
+});

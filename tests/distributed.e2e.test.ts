@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from './harness/processes.js';
+import { startDistributed, type Distributed } from './support/sallyport.js';
+import { marker, sshdServer } from './support/target.js';
+import { TerminalClient } from './support/terminal-client.js';
+
+// Distributed mode for real: a gateway and session workers as separate processes, meeting on
+// real Redis and PostgreSQL. Each worker takes one session at a time, so that placement is
+// visible: a second session must go to the other worker.
+const sshd = inject('sshd');
+let cluster: Distributed;
+let serverId: string;
+
+beforeAll(async () => {
+  cluster = await startDistributed({ gateways: 1, workers: 2, workerEnv: { SALLYPORT_WORKER_MAX_SESSIONS: '1' } });
+  serverId = (await cluster.admin.createServer(sshdServer(sshd))).id;
+});
+afterAll(() => cluster?.stop());
+
+const gatewayUrl = () => cluster.gateways[0]!.url!;
+const open = () =>
+  TerminalClient.open(gatewayUrl(), { serverId, cols: 80, rows: 24 }, { cookie: cluster.admin.cookie, origin: cluster.admin.origin });
+
+describe('a terminal in distributed mode', () => {
+  it('is served by a worker in another process: commands, resize, exit code, session row', async () => {
+    const term = await open();
+    await term.waitForControl('ready');
+    const hello = marker('hello');
+    term.type(`echo ${hello}\n`);
+    await term.waitForOutput(`\n${hello}\r\n`);
+    term.sendControl({ type: 'resize', cols: 100, rows: 30 });
+    term.type('stty size\n');
+    await term.waitForOutput('\n30 100\r\n');
+    term.type('exit 3\n');
+    expect(await term.waitForControl('exit')).toMatchObject({ reason: 'exit', code: 3 });
+
+    const row = await waitFor(async () => {
+      const s = await cluster.admin.session(term.sessionId);
+      return s.status === 'ended' ? s : undefined;
+    });
+    expect(row).toMatchObject({ endReason: 'exit', exitCode: 3 });
+    expect(['worker-1', 'worker-2']).toContain(row.workerId);
+  });
+
+  it('places two sessions opened at once on different workers', async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    await Promise.all([a.waitForControl('ready'), b.waitForControl('ready')]);
+    const [rowA, rowB] = await Promise.all([cluster.admin.session(a.sessionId), cluster.admin.session(b.sessionId)]);
+    expect(new Set([rowA.workerId, rowB.workerId])).toEqual(new Set(['worker-1', 'worker-2']));
+    a.type('exit\n');
+    b.type('exit\n');
+    await Promise.all([a.waitForClose(), b.waitForClose()]);
+  });
+
+  it('tells the browser "worker lost" within 10 seconds when the owning worker is killed', async () => {
+    const term = await open();
+    await term.waitForControl('ready');
+    const row = await cluster.admin.session(term.sessionId);
+    const owner = cluster.workers.find((w) => w.name === `worker-${row.workerId}`)!;
+    const killedAt = Date.now();
+    owner.kill('SIGKILL');
+
+    const exit = await term.waitForControl('exit', 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect(exit).toMatchObject({ reason: 'worker_lost' });
+    const ended = await cluster.admin.session(term.sessionId);
+    expect(ended).toMatchObject({ status: 'ended', endReason: 'worker_lost' });
+    expect(ended.endedAt).not.toBeNull();
+
+    // The surviving worker still serves new sessions.
+    const next = await open();
+    await next.waitForControl('ready');
+    const alive = marker('alive');
+    next.type(`echo ${alive}\n`);
+    await next.waitForOutput(`\n${alive}\r\n`);
+    next.close();
+  });
+
+  it('on SIGTERM, a worker ends its sessions and tells their clients why', async () => {
+    await cluster.addWorker('worker-3');
+    const term = await open();
+    await term.waitForControl('ready');
+    const row = await cluster.admin.session(term.sessionId);
+    const owner = cluster.workers.find((w) => w.name === `worker-${row.workerId}`)!;
+    await owner.stop();
+    expect(await term.waitForControl('exit')).toMatchObject({ reason: 'worker_shutdown', message: 'the session worker is shutting down' });
+    expect(await cluster.admin.session(term.sessionId)).toMatchObject({ status: 'ended', endReason: 'worker_shutdown' });
+  });
+});

@@ -1,0 +1,118 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, spawnService, type ServiceHandle } from './harness/processes.js';
+import { createTestDatabase, type TestDatabase } from './harness/postgres.js';
+import { ApiClient } from './support/api.js';
+
+// What an operator meets before any terminal: first start, restart, bad settings, health.
+
+describe('first start of embedded mode', () => {
+  let dataDir: string;
+  let port: number;
+  let proc: ServiceHandle | undefined;
+  const start = () =>
+    spawnService('embedded', 'services/embedded/dist/main.js', { SALLYPORT_PORT: String(port), SALLYPORT_DATA_DIR: dataDir }, { port, readyLog: /Sallyport is running/ });
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'sallyport-setup-'));
+    port = await freePort();
+  });
+  afterAll(async () => {
+    await proc?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints a one-time setup link that creates the first admin, and keeps the data across a restart', async () => {
+    proc = await start();
+    const line = await proc.waitForLog(/Sallyport setup: http/);
+    const link = new URL(line.slice(line.indexOf('http')).trim());
+    expect(link.pathname).toBe('/setup');
+    const token = link.hash.slice(1);
+    expect(token.length).toBeGreaterThanOrEqual(40);
+    // The generated secret key is private to the process's user.
+    expect((await stat(path.join(dataDir, 'secret.key'))).mode & 0o777).toBe(0o600);
+
+    const client = new ApiClient(`http://127.0.0.1:${port}`);
+    expect((await client.request('GET', '/api/setup')).body).toEqual({ needed: true });
+    // There is no default password.
+    expect((await client.request('POST', '/api/auth/login', { username: 'admin', password: 'admin' })).status).toBe(401);
+    expect((await client.request('POST', '/api/setup', { token: 'forged', username: 'root-admin', password: 'a-long-password-1' })).status).toBe(410);
+    const weak = await client.request('POST', '/api/setup', { token, username: 'root-admin', password: 'short' });
+    expect(weak.status).toBe(400);
+    expect(weak.body.error.details.field).toBe('password');
+
+    const created = await client.request('POST', '/api/setup', { token, username: 'root-admin', password: 'a-long-password-1' });
+    expect(created.status).toBe(201);
+    expect((await client.request('GET', '/api/auth/me')).body.user).toMatchObject({ username: 'root-admin', role: 'admin' });
+    expect((await client.request('POST', '/api/setup', { token, username: 'second', password: 'a-long-password-2' })).status).toBe(410);
+
+    await proc.stop();
+    proc = await start();
+    expect(proc.logs()).not.toMatch(/Sallyport setup:/);
+    const again = new ApiClient(`http://127.0.0.1:${port}`);
+    await again.login('root-admin', 'a-long-password-1');
+    expect((await again.request('GET', '/api/setup')).body).toEqual({ needed: false });
+  });
+});
+
+describe('a service with bad settings', () => {
+  it('refuses to start and names every bad setting', async () => {
+    const proc = await spawnService('gateway', 'services/gateway/dist/main.js', {
+      SALLYPORT_PORT: 'eighty',
+      DATABASE_URL: 'not a url',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    expect(await proc.exited).toEqual({ code: 1, signal: null });
+    expect(proc.logs()).toContain('SALLYPORT_PORT: must be a whole number from 0 to 65535');
+    expect(proc.logs()).toContain('DATABASE_URL: must be a URL');
+  });
+
+  it('names a missing shared secret key in distributed mode', async () => {
+    const proc = await spawnService('worker', 'services/session-worker/dist/main.js', {
+      DATABASE_URL: 'postgresql://127.0.0.1/none',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    expect(await proc.exited).toEqual({ code: 1, signal: null });
+    expect(proc.logs()).toContain('SALLYPORT_SECRET_KEY is required');
+  });
+});
+
+describe('health endpoints of a worker', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  it('serves /healthz, /metrics, and a /readyz that names the dependency that does not answer', async () => {
+    const port = await freePort();
+    const proc = await spawnService(
+      'worker',
+      'services/session-worker/dist/main.js',
+      {
+        DATABASE_URL: db.url,
+        // Nothing listens on port 1: the bus is down from the start.
+        REDIS_URL: 'redis://127.0.0.1:1',
+        SALLYPORT_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+        SALLYPORT_WORKER_HTTP_PORT: String(port),
+      },
+      { port, readyLog: /session worker ready/ },
+    );
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { checks: Record<string, string> };
+      expect(body.checks.database).toBe('ok');
+      expect(body.checks.bus).not.toBe('ok');
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('sallyport_worker_sessions_open');
+      expect(metrics).toContain('process_resident_memory_bytes');
+    } finally {
+      await proc.stop();
+    }
+  });
+});
