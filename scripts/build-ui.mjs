@@ -32,7 +32,10 @@ export async function buildUi(root) {
   await Promise.all([
     copyFile(path.join(uiSrc, 'index.html'), path.join(out, 'index.html')),
     copyFile(path.join(uiSrc, 'styles.css'), path.join(out, 'styles.css')),
-    copyFile(path.join(root, 'node_modules/@xterm/xterm/css/xterm.css'), path.join(out, 'xterm.css')),
+    copyFile(
+      path.join(root, 'node_modules/@xterm/xterm/css/xterm.css'),
+      path.join(out, 'xterm.css'),
+    ),
   ]);
 }
 

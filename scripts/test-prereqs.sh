@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure a Debian machine has what Sallyport's tests need: OpenSSH (the harness runs its own
-# private sshd), Chromium (browser tests), asciinema (recording checks), and Redis and
+# private sshd), Chromium (browser tests), and Redis and
 # PostgreSQL answering on 127.0.0.1. Idempotent; when everything is there it only checks.
 set -euo pipefail
 
@@ -9,7 +9,6 @@ declare -A PACKAGES=(
   [/usr/sbin/sshd]=openssh-server
   [ssh-keygen]=openssh-client
   [/usr/bin/chromium]=chromium
-  [asciinema]=asciinema
 )
 
 missing=()

@@ -20,7 +20,15 @@ beforeAll(async () => {
   await waitFor(async () => (await fetch(`${sp.url}/healthz`)).ok, { description: 'GET /healthz' });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -42,7 +50,8 @@ async function newPage(): Promise<{ page: Page; problems: string[] }> {
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (msg) => {
     // 401s from fetch are logged as console errors too; those are expected (not logged in yet).
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
+      problems.push(msg.text());
   });
   return { page, problems };
 }
@@ -53,7 +62,8 @@ async function logIn(page: Page, password = sp.adminPassword): Promise<void> {
   await page.click('#login-submit');
 }
 
-const rowFor = (page: Page, name: string) => page.locator('[data-testid=server-row]', { has: page.getByText(name, { exact: true }) });
+const rowFor = (page: Page, name: string) =>
+  page.locator('[data-testid=server-row]', { has: page.getByText(name, { exact: true }) });
 const terminalText = (page: Page) => page.locator('.xterm-rows').textContent();
 const occurrences = (text: string | null, needle: string) => (text ?? '').split(needle).length - 1;
 const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT_MS });
@@ -99,9 +109,14 @@ describe('the web UI in a browser', () => {
     const row = rowFor(page, name);
     await row.waitFor();
     expect(await page.locator('#server-form').count()).toBe(0);
-    expect(await row.locator('[data-testid=server-address]').textContent()).toBe(`${sshd.host}:${sshd.port}`);
+    expect(await row.locator('[data-testid=server-address]').textContent()).toBe(
+      `${sshd.host}:${sshd.port}`,
+    );
     expect(await row.locator('[data-testid=server-group]').textContent()).toBe('e2e');
-    expect(await row.locator('[data-testid=server-tags] .tag').allTextContents()).toEqual(['browser', 'key auth']);
+    expect(await row.locator('[data-testid=server-tags] .tag').allTextContents()).toEqual([
+      'browser',
+      'key auth',
+    ]);
 
     await row.locator('[data-testid=connect]').click();
     await page.waitForURL(/\/terminal\/[0-9a-f-]+$/);
@@ -130,7 +145,9 @@ describe('the web UI in a browser', () => {
 
     await typeInTerminal(page, 'exit 0');
     await page.waitForSelector('#terminal-view[data-state=ended]');
-    expect(await page.textContent('#terminal-ended-message')).toBe('[session ended: the shell exited with code 0]');
+    expect(await page.textContent('#terminal-ended-message')).toBe(
+      '[session ended: the shell exited with code 0]',
+    );
     await poll(() => terminalText(page)).toContain('[session ended: the shell exited with code 0]');
     // Ended means ended: nothing reconnects until the user asks.
     expect(await page.getAttribute('#terminal-view', 'data-state')).toBe('ended');
@@ -152,7 +169,9 @@ describe('the web UI in a browser', () => {
   });
 
   it('shows server names as text, tests, edits and deletes a server', async () => {
-    const server = await sp.admin.createServer(sshdServer(sshd, { name: '<b>x</b>', tags: ['<i>t</i>'] }));
+    const server = await sp.admin.createServer(
+      sshdServer(sshd, { name: '<b>x</b>', tags: ['<i>t</i>'] }),
+    );
     const { page, problems } = await newPage();
     await page.goto(`${sp.url}/login`);
     await logIn(page);
@@ -163,7 +182,9 @@ describe('the web UI in a browser', () => {
     expect(await row.locator('b, i').count()).toBe(0);
 
     await row.locator('[data-testid=test]').click();
-    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(/^OK · host key SHA256:/);
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(
+      /^OK · host key SHA256:/,
+    );
 
     // An edit that leaves the secret fields empty keeps the stored password.
     await row.locator('[data-testid=edit]').click();
@@ -172,7 +193,9 @@ describe('the web UI in a browser', () => {
     await page.click('#server-submit');
     await poll(() => row.locator('[data-testid=server-group]').textContent()).toBe('ops');
     await row.locator('[data-testid=test]').click();
-    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(/^OK · host key SHA256:/);
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(
+      /^OK · host key SHA256:/,
+    );
 
     page.once('dialog', (dialog) => void dialog.accept());
     await row.locator('[data-testid=delete]').click();

@@ -140,6 +140,14 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
     expect(row).toMatchObject({ status: 'ended', endReason: 'connect_failed' });
   });
 
+  it('refuses a target in a denied range (cloud metadata) without connecting', async () => {
+    const metadata = await sp.admin.createServer(sshdServer(sshd, { host: '169.254.169.254', port: 22 }));
+    const term = await open({ serverId: metadata.id });
+    const exit = await term.waitForControl('exit');
+    expect(exit).toMatchObject({ reason: 'target_denied' });
+    expect(exit.message).toContain('not allowed by the target policy');
+  });
+
   it('reports a wrong SSH password in the terminal and the session row', async () => {
     const wrong = await sp.admin.createServer(sshdServer(sshd, { auth: { type: 'password', password: 'definitely-wrong' } }));
     const term = await open({ serverId: wrong.id });

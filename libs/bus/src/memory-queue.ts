@@ -100,6 +100,9 @@ export class ConsumerGroup {
   }
 
   private drain(): void {
+    // Each pending item changes hands at most once per drain: with a tiny claimIdleMs two
+    // members could otherwise claim it back and forth forever without yielding.
+    const claimed = new Set<number>();
     for (;;) {
       const members = this.members;
       let served = false;
@@ -107,7 +110,9 @@ export class ConsumerGroup {
         const index = (this.turn + i) % members.length;
         const member = members[index];
         if (!member?.wantsWork()) continue;
-        const entry = this.claimableBy(member) ?? this.takeNew();
+        const stale = this.claimableBy(member, claimed);
+        if (stale) claimed.add(stale.id);
+        const entry = stale ?? this.takeNew();
         if (!entry) continue;
         this.turn = index + 1;
         this.pending.set(entry.id, { entry, holder: member, deliveredAt: this.clock() });
@@ -122,9 +127,10 @@ export class ConsumerGroup {
    * An item another member has held unacknowledged for the claimer's claimIdleMs. A member never
    * claims its own: in one process its handler is by definition still running.
    */
-  private claimableBy(member: GroupMember): Entry | undefined {
+  private claimableBy(member: GroupMember, skip: ReadonlySet<number>): Entry | undefined {
     const now = this.clock();
     for (const item of this.pending.values()) {
+      if (skip.has(item.entry.id)) continue;
       if (item.holder !== member && now - item.deliveredAt >= member.claimIdleMs) {
         return item.entry;
       }

@@ -56,3 +56,30 @@ describe('memory transport', () => {
     await transport.close();
   });
 });
+
+describe('memory transport claiming', () => {
+  it('does not spin when two stuck consumers have no claim idle time at all', async () => {
+    const transport = createMemoryTransport();
+    const taken: string[] = [];
+    let release = (): void => {};
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    ['a', 'b'].forEach((consumer) =>
+      transport.consume({
+        queue: 'q',
+        group: 'g',
+        consumer,
+        claimIdleMs: 0,
+        hasCapacity: () => true,
+        handler: (payload) => {
+          taken.push(`${consumer}:${payload.toString()}`);
+          return stuck;
+        },
+      }),
+    );
+    await transport.enqueue('q', Buffer.from('x'));
+    // Handed back and forth on each periodic check, but the event loop keeps turning.
+    await expect.poll(() => taken.length).toBeGreaterThan(2);
+    release();
+    await transport.close();
+  });
+});

@@ -15,11 +15,13 @@ import type { ConsumerGroup, GroupMember } from './memory-queue.js';
 
 export type MemoryTransportOptions = { logger?: BusLogger } & (
   | {
-      /** Epoch ms for leases and claiming; default Date.now. */ clock?: () => number;
+      /** Epoch ms for leases and claim idle times. Default Date.now. */
+      clock?: () => number;
       backend?: undefined;
     }
   | {
-      /** Share state with other transports ("processes"); the clock is the backend's. */ backend: MemoryBackend;
+      /** Shares state with other transports ("processes"); the backend's clock applies. */
+      backend: MemoryBackend;
       clock?: undefined;
     }
 );

@@ -30,7 +30,7 @@ export function openConnection(
 
 /** CLIENT SETNAME refuses spaces and special characters, which a prefix might contain. */
 function clientName(name: string): string {
-  return name.replace(/[^\w:.\-]/g, '_');
+  return name.replace(/[^\w:.-]/g, '_');
 }
 
 /**

@@ -7,7 +7,7 @@ import type { BusLogger } from './logger.js';
 import { claimCheckIntervalMs, DEFAULT_CLAIM_IDLE_MS, reportConsumerError } from './internal.js';
 import { parsePending, parseReadReply, parseStreamEntries, PAYLOAD_FIELD } from './redis-stream.js';
 
-/** How long one XREADGROUP blocks. Short enough that a silently dead socket costs little. */
+/** How long one XREADGROUP blocks before the loop looks at capacity again. stop() does not wait for it. */
 const BLOCK_MS = 5_000;
 /** Pause after a failed read, so an unreachable Redis is not hammered. */
 const ERROR_BACKOFF_MS = 1_000;

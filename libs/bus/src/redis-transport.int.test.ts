@@ -103,6 +103,23 @@ describe('redis transport', () => {
     await eventually(() => reader.handled).toEqual(['before', 'after']);
   });
 
+  it('recreates its group when the stream vanishes (Redis restarted empty)', async () => {
+    const t = await fixture.open();
+    const queue = unique('q');
+    const reader = recordingConsumer(t, {
+      queue,
+      group: 'g',
+      consumer: 'c1',
+      onError: () => {}, // the read that finds the stream gone fails once; expected here
+    });
+    await t.enqueue(queue, Buffer.from('before'));
+    await eventually(() => reader.handled).toEqual(['before']);
+
+    await admin.del(`${fixture.prefix}${queue}`);
+    await t.enqueue(queue, Buffer.from('after'));
+    await eventually(() => reader.handled).toEqual(['before', 'after']);
+  });
+
   it('keeps publishing and taking leases after its command connection is killed', async () => {
     const logger = recordingLogger();
     const [t, listener] = [await fixture.open({ logger }), await fixture.open()];

@@ -24,7 +24,8 @@ export interface Server {
   updatedAt: string;
 }
 
-export type ServerAuth = { type: 'password'; password: string } | { type: 'key'; privateKey: string; passphrase?: string };
+export type ServerAuth =
+  { type: 'password'; password: string } | { type: 'key'; privateKey: string; passphrase?: string };
 
 export interface ServerInput {
   name?: string;
@@ -60,11 +61,18 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers:
+        body === undefined
+          ? { Accept: 'application/json' }
+          : { Accept: 'application/json', 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, 'network', 'cannot reach the gateway; check your connection and try again');
+    throw new ApiError(
+      0,
+      'network',
+      'cannot reach the gateway; check your connection and try again',
+    );
   }
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => undefined);
@@ -73,17 +81,27 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 function toApiError(response: Response, payload: unknown): ApiError {
-  const error = (payload as { error?: { code?: unknown; message?: unknown; details?: { field?: unknown } } } | undefined)?.error;
+  const error = (
+    payload as
+      { error?: { code?: unknown; message?: unknown; details?: { field?: unknown } } } | undefined
+  )?.error;
   const code = typeof error?.code === 'string' ? error.code : 'http_' + response.status;
-  const message = typeof error?.message === 'string' ? error.message : `the gateway answered ${response.status} ${response.statusText}`.trim();
+  const message =
+    typeof error?.message === 'string'
+      ? error.message
+      : `the gateway answered ${response.status} ${response.statusText}`.trim();
   const field = typeof error?.details?.field === 'string' ? error.details.field : undefined;
   return new ApiError(response.status, code, message, field);
 }
 
 export const api = {
   setupNeeded: () => request<{ needed: boolean }>('GET', '/api/setup').then((r) => r.needed),
-  setup: (token: string, username: string, password: string) => request<{ user: User }>('POST', '/api/setup', { token, username, password }).then((r) => r.user),
-  login: (username: string, password: string) => request<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
+  setup: (token: string, username: string, password: string) =>
+    request<{ user: User }>('POST', '/api/setup', { token, username, password }).then(
+      (r) => r.user,
+    ),
+  login: (username: string, password: string) =>
+    request<{ user: User }>('POST', '/api/auth/login', { username, password }).then((r) => r.user),
   logout: () => request<void>('POST', '/api/auth/logout'),
   /** The signed-in user, or null when there is no live login session. */
   me: () =>
@@ -95,11 +113,19 @@ export const api = {
       },
     ),
   listServers: () => request<{ servers: Server[] }>('GET', '/api/servers').then((r) => r.servers),
-  getServer: (id: string) => request<{ server: Server }>('GET', `/api/servers/${encodeURIComponent(id)}`).then((r) => r.server),
-  createServer: (input: ServerInput) => request<{ server: Server }>('POST', '/api/servers', input).then((r) => r.server),
-  updateServer: (id: string, input: ServerInput) => request<{ server: Server }>('PUT', `/api/servers/${encodeURIComponent(id)}`, input).then((r) => r.server),
+  getServer: (id: string) =>
+    request<{ server: Server }>('GET', `/api/servers/${encodeURIComponent(id)}`).then(
+      (r) => r.server,
+    ),
+  createServer: (input: ServerInput) =>
+    request<{ server: Server }>('POST', '/api/servers', input).then((r) => r.server),
+  updateServer: (id: string, input: ServerInput) =>
+    request<{ server: Server }>('PUT', `/api/servers/${encodeURIComponent(id)}`, input).then(
+      (r) => r.server,
+    ),
   deleteServer: (id: string) => request<void>('DELETE', `/api/servers/${encodeURIComponent(id)}`),
-  testServer: (id: string) => request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
+  testServer: (id: string) =>
+    request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
 };
 
 /** A readable message for any error a page catches. */

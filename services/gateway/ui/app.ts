@@ -24,5 +24,7 @@ export type Page = (root: HTMLElement, ctx: PageContext) => Cleanup | void;
 
 /** A path inside this app that is safe to return to after login (no other origin). */
 export function safeReturnPath(value: string | null): string {
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
+  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\')
+    ? value
+    : '/';
 }

@@ -10,7 +10,11 @@ export type Child = Node | string | number | null | undefined | false;
  * Creates an element. `on<event>` attributes take listeners, `class` sets the class name,
  * `value` sets the form value, `true` sets a boolean attribute, and null/undefined/false skip it.
  */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -19,7 +23,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
       el.addEventListener(name.slice(2), value);
     } else if (name === 'class') {
       el.className = String(value);
-    } else if (name === 'value' && (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement)) {
+    } else if (
+      name === 'value' &&
+      (el instanceof HTMLInputElement ||
+        el instanceof HTMLTextAreaElement ||
+        el instanceof HTMLSelectElement)
+    ) {
       el.value = String(value);
     } else {
       el.setAttribute(name, value === true ? '' : String(value));
@@ -33,7 +42,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    parent.appendChild(
+      typeof child === 'string' || typeof child === 'number'
+        ? document.createTextNode(String(child))
+        : child,
+    );
   }
 }
 
@@ -43,7 +56,11 @@ export function setText(el: Element, text: string): void {
 }
 
 /** A labelled form field: <label for=id>text</label> input, plus an error line for that field. */
-export function field(label: string, control: HTMLElement, options: { hint?: string; errorId?: string } = {}): HTMLDivElement {
+export function field(
+  label: string,
+  control: HTMLElement,
+  options: { hint?: string; errorId?: string } = {},
+): HTMLDivElement {
   return h(
     'div',
     { class: 'field' },

@@ -36,7 +36,19 @@ const routes: Route[] = [
 
 const notFoundPage: Page = (root) => {
   document.title = 'Not found — Sallyport';
-  root.append(h('main', { class: 'narrow' }, h('h1', {}, 'Not found'), h('p', {}, 'There is no page here. ', h('a', { href: '/', 'data-link': true }, 'Go to the servers'))));
+  root.append(
+    h(
+      'main',
+      { class: 'narrow' },
+      h('h1', {}, 'Not found'),
+      h(
+        'p',
+        {},
+        'There is no page here. ',
+        h('a', { href: '/', 'data-link': true }, 'Go to the servers'),
+      ),
+    ),
+  );
 };
 
 const root = document.getElementById('app') ?? document.body;
@@ -58,7 +70,9 @@ const app: App = {
   loginRequired() {
     user = null;
     const here = location.pathname + location.search;
-    app.navigate(here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, { replace: true });
+    app.navigate(here === '/' ? '/login' : `/login?next=${encodeURIComponent(here)}`, {
+      replace: true,
+    });
   },
 };
 
@@ -74,7 +88,8 @@ function render(): void {
     if (!match) continue;
     if (!route.public && !user) return app.loginRequired();
     const params = match.slice(1).map((p) => decodeURIComponent(p));
-    cleanup = route.page(root, { app, params, query: new URLSearchParams(location.search) }) ?? undefined;
+    cleanup =
+      route.page(root, { app, params, query: new URLSearchParams(location.search) }) ?? undefined;
     return;
   }
   notFoundPage(root, { app, params: [], query: new URLSearchParams() });
@@ -82,8 +97,20 @@ function render(): void {
 
 // Links marked data-link navigate inside the app; modified clicks (new tab) stay with the browser.
 document.addEventListener('click', (event) => {
-  const link = event.target instanceof Element ? event.target.closest<HTMLAnchorElement>('a[data-link]') : null;
-  if (!link || event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  const link =
+    event.target instanceof Element
+      ? event.target.closest<HTMLAnchorElement>('a[data-link]')
+      : null;
+  if (
+    !link ||
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.ctrlKey ||
+    event.metaKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return;
   event.preventDefault();
   app.navigate(link.pathname + link.search);
 });
@@ -102,7 +129,11 @@ async function start(): Promise<void> {
         'main',
         { class: 'narrow' },
         h('h1', {}, 'Sallyport'),
-        h('p', { class: 'form-error', id: 'start-error' }, `The gateway did not answer: ${errorMessage(err)}`),
+        h(
+          'p',
+          { class: 'form-error', id: 'start-error' },
+          `The gateway did not answer: ${errorMessage(err)}`,
+        ),
         h('button', { type: 'button', onclick: () => void start() }, 'Try again'),
       ),
     );

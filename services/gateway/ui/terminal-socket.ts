@@ -43,7 +43,11 @@ export class TerminalSocket {
   ) {
     this.size = this.sentSize = size;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const query = new URLSearchParams({ serverId, cols: String(size.cols), rows: String(size.rows) });
+    const query = new URLSearchParams({
+      serverId,
+      cols: String(size.cols),
+      rows: String(size.rows),
+    });
     this.ws = new WebSocket(`${scheme}://${location.host}/api/terminal?${query.toString()}`);
     this.ws.binaryType = 'arraybuffer';
     this.ws.onopen = () => (this.opened = true);
@@ -54,7 +58,12 @@ export class TerminalSocket {
       this.finish(
         this.opened
           ? { reason: 'lost', message: 'connection to the gateway lost', code: null, signal: null }
-          : { reason: 'unreachable', message: 'could not open a terminal connection to the gateway', code: null, signal: null },
+          : {
+              reason: 'unreachable',
+              message: 'could not open a terminal connection to the gateway',
+              code: null,
+              signal: null,
+            },
       );
   }
 
@@ -80,7 +89,12 @@ export class TerminalSocket {
     if (!this.ready || this.ws.readyState !== WebSocket.OPEN) {
       // Not connected yet: closing the socket makes the gateway drop the session.
       this.ws.close(1000);
-      this.finish({ reason: 'disconnected', message: 'disconnected before the session opened', code: null, signal: null });
+      this.finish({
+        reason: 'disconnected',
+        message: 'disconnected before the session opened',
+        code: null,
+        signal: null,
+      });
       return;
     }
     this.ws.send(JSON.stringify({ type: 'close' }));
@@ -95,7 +109,8 @@ export class TerminalSocket {
     this.finished = true;
     window.clearTimeout(this.closeTimer);
     this.ws.onclose = this.ws.onmessage = this.ws.onopen = null;
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN)
+      this.ws.close(1000);
   }
 
   private sendBytes(bytes: Uint8Array): void {
@@ -130,7 +145,12 @@ export class TerminalSocket {
       case 'error':
         return this.events.error(message);
       case 'exit':
-        return this.finish({ reason: message.reason, message: message.message, code: message.code, signal: message.signal });
+        return this.finish({
+          reason: message.reason,
+          message: message.message,
+          code: message.code,
+          signal: message.signal,
+        });
     }
   }
 

@@ -22,7 +22,14 @@ export function appHeader(app: App): HTMLElement {
     { class: 'topbar' },
     h('a', { href: '/', 'data-link': true, class: 'brand' }, 'Sallyport'),
     h('span', { class: 'spacer' }),
-    user ? h('span', { id: 'current-user', class: 'muted' }, user.displayName || user.username, user.role === 'admin' ? ' (admin)' : '') : null,
+    user
+      ? h(
+          'span',
+          { id: 'current-user', class: 'muted' },
+          user.displayName || user.username,
+          user.role === 'admin' ? ' (admin)' : '',
+        )
+      : null,
     logout,
   );
 }

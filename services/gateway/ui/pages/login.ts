@@ -8,8 +8,19 @@ export const loginPage: Page = (root, { app, query }) => {
   if (app.user) return app.navigate(next, { replace: true });
   document.title = 'Log in — Sallyport';
 
-  const username = h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true, autofocus: true });
-  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const username = h('input', {
+    id: 'login-username',
+    name: 'username',
+    autocomplete: 'username',
+    required: true,
+  });
+  const password = h('input', {
+    id: 'login-password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const submit = h('button', { id: 'login-submit', type: 'submit', class: 'primary' }, 'Log in');
   const error = h('div', { id: 'login-error', class: 'form-error', role: 'alert' });
 
@@ -21,7 +32,12 @@ export const loginPage: Page = (root, { app, query }) => {
       app.navigate(next, { replace: true });
     } catch (err) {
       // The gateway words a failed login itself ("Invalid username or password").
-      setText(error, err instanceof ApiError && err.code === 'invalid_credentials' ? err.message : `Could not log in: ${errorMessage(err)}`);
+      setText(
+        error,
+        err instanceof ApiError && err.code === 'invalid_credentials'
+          ? err.message
+          : `Could not log in: ${errorMessage(err)}`,
+      );
       password.select();
     } finally {
       submit.disabled = false;

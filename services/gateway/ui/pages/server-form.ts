@@ -1,4 +1,12 @@
-import { ApiError, api, errorMessage, type AuthType, type Server, type ServerAuth, type ServerInput } from '../api.js';
+import {
+  ApiError,
+  api,
+  errorMessage,
+  type AuthType,
+  type Server,
+  type ServerAuth,
+  type ServerInput,
+} from '../api.js';
 import { field, h, setText } from '../dom.js';
 
 export interface ServerFormOptions {
@@ -27,34 +35,74 @@ const ERROR_SLOTS: Record<string, string> = {
 /** The add/edit server form: password or private-key auth, group and comma-separated tags. */
 export function serverForm(options: ServerFormOptions): HTMLFormElement {
   const existing = options.server;
-  const input = (id: string, attrs: Record<string, string | number | boolean | undefined> = {}) => h('input', { id, name: id, ...attrs });
+  const input = (id: string, attrs: Record<string, string | number | boolean | undefined> = {}) =>
+    h('input', { id, name: id, ...attrs });
 
   const name = input('server-name', { required: true, value: existing?.name, maxlength: 100 });
-  const host = input('server-host', { required: true, value: existing?.host, placeholder: 'db-1.example.com', spellcheck: 'false' });
-  const port = input('server-port', { type: 'number', min: 1, max: 65535, value: existing?.port ?? 22, required: true });
-  const username = input('server-username', { required: true, value: existing?.username, spellcheck: 'false', autocomplete: 'off' });
+  const host = input('server-host', {
+    required: true,
+    value: existing?.host,
+    placeholder: 'db-1.example.com',
+    spellcheck: 'false',
+  });
+  const port = input('server-port', {
+    type: 'number',
+    min: 1,
+    max: 65535,
+    value: existing?.port ?? 22,
+    required: true,
+  });
+  const username = input('server-username', {
+    required: true,
+    value: existing?.username,
+    spellcheck: 'false',
+    autocomplete: 'off',
+  });
   const authPassword = input('server-auth-password', { type: 'radio', value: 'password' });
   const authKey = input('server-auth-key', { type: 'radio', value: 'key' });
   authPassword.name = authKey.name = 'server-auth-type';
   const password = input('server-password', { type: 'password', autocomplete: 'new-password' });
-  const privateKey = h('textarea', { id: 'server-private-key', name: 'server-private-key', rows: 6, spellcheck: 'false', placeholder: '-----BEGIN OPENSSH PRIVATE KEY-----' });
+  const privateKey = h('textarea', {
+    id: 'server-private-key',
+    name: 'server-private-key',
+    rows: 6,
+    spellcheck: 'false',
+    placeholder: '-----BEGIN OPENSSH PRIVATE KEY-----',
+  });
   const keyFile = input('server-private-key-file', { type: 'file' });
   const passphrase = input('server-passphrase', { type: 'password', autocomplete: 'new-password' });
   const group = input('server-group', { value: existing?.group ?? undefined, maxlength: 100 });
   const tags = input('server-tags', { value: existing?.tags.join(', '), placeholder: 'prod, db' });
   const formError = h('div', { id: 'server-form-error', class: 'form-error', role: 'alert' });
-  const submit = h('button', { id: 'server-submit', type: 'submit', class: 'primary' }, existing ? 'Save' : 'Add server');
-  const cancel = h('button', { id: 'server-cancel', type: 'button', onclick: () => options.onCancel() }, 'Cancel');
+  const submit = h(
+    'button',
+    { id: 'server-submit', type: 'submit', class: 'primary' },
+    existing ? 'Save' : 'Add server',
+  );
+  const cancel = h(
+    'button',
+    { id: 'server-cancel', type: 'button', onclick: () => options.onCancel() },
+    'Cancel',
+  );
 
   const keep = (what: string) => (existing ? `Leave empty to keep the stored ${what}.` : undefined);
-  const passwordSection = h('div', { id: 'server-password-section' }, field('Password', password, { hint: keep('password'), errorId: 'server-password-error' }));
+  const passwordSection = h(
+    'div',
+    { id: 'server-password-section' },
+    field('Password', password, { hint: keep('password'), errorId: 'server-password-error' }),
+  );
   const keySection = h(
     'div',
     { id: 'server-key-section' },
-    field('Private key (OpenSSH or PEM)', privateKey, { hint: keep('key'), errorId: 'server-private-key-error' }),
+    field('Private key (OpenSSH or PEM)', privateKey, {
+      hint: keep('key'),
+      errorId: 'server-private-key-error',
+    }),
     field('…or load it from a file', keyFile),
     field('Passphrase (if the key is encrypted)', passphrase, {
-      hint: existing?.hasPassphrase ? 'A passphrase is stored; to change it, paste the key again.' : undefined,
+      hint: existing?.hasPassphrase
+        ? 'A passphrase is stored; to change it, paste the key again.'
+        : undefined,
       errorId: 'server-passphrase-error',
     }),
   );
@@ -78,11 +126,17 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
     for (const el of form.querySelectorAll('.field-error')) setText(el, '');
   };
   const showError = (apiField: string | undefined, message: string): void => {
-    const slot = apiField === undefined ? undefined : (ERROR_SLOTS[apiField] ?? ERROR_SLOTS[apiField.replace(/\.\d+$/, '')]);
+    const slot =
+      apiField === undefined
+        ? undefined
+        : (ERROR_SLOTS[apiField] ?? ERROR_SLOTS[apiField.replace(/\.\d+$/, '')]);
     const target = slot === undefined ? null : form.querySelector(`#${slot}-error`);
     if (!target || apiField === undefined) return setText(formError, message);
     // "host: must not begin with "-"" reads better next to the host field without the prefix.
-    setText(target, message.startsWith(`${apiField}: `) ? message.slice(apiField.length + 2) : message);
+    setText(
+      target,
+      message.startsWith(`${apiField}: `) ? message.slice(apiField.length + 2) : message,
+    );
   };
 
   /** What to send; undefined (with the error shown) when the form itself is incomplete. */
@@ -106,11 +160,19 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
     const auth: ServerAuth =
       authType() === 'password'
         ? { type: 'password', password: password.value }
-        : { type: 'key', privateKey: privateKey.value, ...(passphrase.value ? { passphrase: passphrase.value } : {}) };
-    const secretGiven = auth.type === 'password' ? auth.password !== '' : auth.privateKey.trim() !== '';
+        : {
+            type: 'key',
+            privateKey: privateKey.value,
+            ...(passphrase.value ? { passphrase: passphrase.value } : {}),
+          };
+    const secretGiven =
+      auth.type === 'password' ? auth.password !== '' : auth.privateKey.trim() !== '';
     if (existing && !secretGiven) {
       if (auth.type !== existing.authType) {
-        showError(auth.type === 'password' ? 'auth.password' : 'auth.privateKey', 'is needed when switching the authentication type');
+        showError(
+          auth.type === 'password' ? 'auth.password' : 'auth.privateKey',
+          'is needed when switching the authentication type',
+        );
         return undefined;
       }
       return body; // no `auth`: the gateway keeps the stored secret
@@ -124,7 +186,9 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
     if (!body) return;
     submit.disabled = true;
     try {
-      options.onSaved(existing ? await api.updateServer(existing.id, body) : await api.createServer(body));
+      options.onSaved(
+        existing ? await api.updateServer(existing.id, body) : await api.createServer(body),
+      );
     } catch (err) {
       if (err instanceof ApiError) showError(err.field, err.message);
       else setText(formError, errorMessage(err));

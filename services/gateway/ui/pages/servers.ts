@@ -13,7 +13,9 @@ export const serversPage: Page = (root, { app }) => {
   const formSlot = h('div', { id: 'server-form-slot' });
   const error = h('div', { id: 'servers-error', class: 'form-error', role: 'alert' });
   const rows = h('tbody', { id: 'server-rows' });
-  const addButton = isAdmin ? h('button', { id: 'add-server', type: 'button', class: 'primary' }, 'Add server') : null;
+  const addButton = isAdmin
+    ? h('button', { id: 'add-server', type: 'button', class: 'primary' }, 'Add server')
+    : null;
 
   const fail = (err: unknown): void => {
     if (err instanceof ApiError && err.status === 401) return app.loginRequired();
@@ -40,7 +42,11 @@ export const serversPage: Page = (root, { app }) => {
   addButton?.addEventListener('click', () => openForm());
 
   const row = (server: Server): HTMLTableRowElement => {
-    const testResult = h('div', { class: 'test-result', 'data-testid': 'test-result', role: 'status' });
+    const testResult = h('div', {
+      class: 'test-result',
+      'data-testid': 'test-result',
+      role: 'status',
+    });
     const test = h('button', { type: 'button', 'data-testid': 'test' }, 'Test');
     test.addEventListener('click', () => {
       test.disabled = true;
@@ -67,22 +73,57 @@ export const serversPage: Page = (root, { app }) => {
 
     const adminButtons = isAdmin
       ? [
-          h('button', { type: 'button', 'data-testid': 'edit', onclick: () => openForm(server) }, 'Edit'),
-          h('button', { type: 'button', class: 'danger', 'data-testid': 'delete', onclick: () => void remove(server) }, 'Delete'),
+          h(
+            'button',
+            { type: 'button', 'data-testid': 'edit', onclick: () => openForm(server) },
+            'Edit',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              'data-testid': 'delete',
+              onclick: () => void remove(server),
+            },
+            'Delete',
+          ),
         ]
       : [];
     return h(
       'tr',
       { 'data-testid': 'server-row', 'data-server-id': server.id },
       h('td', { 'data-testid': 'server-name', class: 'name' }, server.name),
-      h('td', { 'data-testid': 'server-address' }, `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`),
-      h('td', { 'data-testid': 'server-user' }, server.username, h('span', { class: 'muted' }, ` (${server.authType})`)),
+      h(
+        'td',
+        { 'data-testid': 'server-address' },
+        `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`,
+      ),
+      h(
+        'td',
+        { 'data-testid': 'server-user' },
+        server.username,
+        h('span', { class: 'muted' }, ` (${server.authType})`),
+      ),
       h('td', { 'data-testid': 'server-group' }, server.group ?? ''),
-      h('td', { 'data-testid': 'server-tags' }, ...server.tags.map((tag) => h('span', { class: 'tag' }, tag))),
+      h(
+        'td',
+        { 'data-testid': 'server-tags' },
+        ...server.tags.map((tag) => h('span', { class: 'tag' }, tag)),
+      ),
       h(
         'td',
         { class: 'row-actions' },
-        h('a', { href: `/terminal/${encodeURIComponent(server.id)}`, 'data-link': true, class: 'button primary', 'data-testid': 'connect' }, 'Connect'),
+        h(
+          'a',
+          {
+            href: `/terminal/${encodeURIComponent(server.id)}`,
+            'data-link': true,
+            class: 'button primary',
+            'data-testid': 'connect',
+          },
+          'Connect',
+        ),
         test,
         ...adminButtons,
         testResult,
@@ -91,7 +132,10 @@ export const serversPage: Page = (root, { app }) => {
   };
 
   const remove = async (server: Server): Promise<void> => {
-    if (!window.confirm(`Delete the server "${server.name}"? Its stored credentials are deleted too.`)) return;
+    if (
+      !window.confirm(`Delete the server "${server.name}"? Its stored credentials are deleted too.`)
+    )
+      return;
     try {
       await api.deleteServer(server.id);
       await load();
@@ -107,7 +151,19 @@ export const serversPage: Page = (root, { app }) => {
       setText(error, '');
       rows.replaceChildren(...servers.map(row));
       if (servers.length === 0) {
-        rows.append(h('tr', { id: 'no-servers' }, h('td', { colspan: 6, class: 'muted' }, isAdmin ? 'No servers yet. Add one to connect to it.' : 'No servers yet. Ask an admin to add one.')));
+        rows.append(
+          h(
+            'tr',
+            { id: 'no-servers' },
+            h(
+              'td',
+              { colspan: 6, class: 'muted' },
+              isAdmin
+                ? 'No servers yet. Add one to connect to it.'
+                : 'No servers yet. Ask an admin to add one.',
+            ),
+          ),
+        );
       }
     } catch (err) {
       if (!disposed) fail(err);
@@ -119,7 +175,13 @@ export const serversPage: Page = (root, { app }) => {
     h(
       'main',
       { class: 'wide' },
-      h('div', { class: 'toolbar' }, h('h1', {}, 'Servers'), h('span', { class: 'spacer' }), addButton),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('h1', {}, 'Servers'),
+        h('span', { class: 'spacer' }),
+        addButton,
+      ),
       formSlot,
       error,
       h(
@@ -128,7 +190,17 @@ export const serversPage: Page = (root, { app }) => {
         h(
           'table',
           { id: 'server-table' },
-          h('thead', {}, h('tr', {}, ...['Name', 'Address', 'User', 'Group', 'Tags', ''].map((title) => h('th', {}, title)))),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ...['Name', 'Address', 'User', 'Group', 'Tags', ''].map((title) =>
+                h('th', {}, title),
+              ),
+            ),
+          ),
           rows,
         ),
       ),

@@ -21,22 +21,50 @@ export function setupPage(setupToken: () => string | undefined): Page {
           'div',
           { class: 'card', id: 'setup-no-token' },
           h('h2', {}, 'First-time setup'),
-          h('p', {}, 'Open the setup link that Sallyport printed when it first started (it ends in /setup#…).'),
+          h(
+            'p',
+            {},
+            'Open the setup link that Sallyport printed when it first started (it ends in /setup#…).',
+          ),
           h('p', {}, h('a', { href: '/login', 'data-link': true }, 'Go to the login page')),
         ),
       );
       return;
     }
 
-    const username = h('input', { id: 'setup-username', name: 'username', autocomplete: 'username', required: true, value: 'admin' });
-    const password = h('input', { id: 'setup-password', name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD_LENGTH });
-    const confirm = h('input', { id: 'setup-password-confirm', name: 'confirm', type: 'password', autocomplete: 'new-password', required: true });
-    const submit = h('button', { id: 'setup-submit', type: 'submit', class: 'primary' }, 'Create admin');
+    const username = h('input', {
+      id: 'setup-username',
+      name: 'username',
+      autocomplete: 'username',
+      required: true,
+      value: 'admin',
+    });
+    const password = h('input', {
+      id: 'setup-password',
+      name: 'password',
+      type: 'password',
+      autocomplete: 'new-password',
+      required: true,
+      minlength: MIN_PASSWORD_LENGTH,
+    });
+    const confirm = h('input', {
+      id: 'setup-password-confirm',
+      name: 'confirm',
+      type: 'password',
+      autocomplete: 'new-password',
+      required: true,
+    });
+    const submit = h(
+      'button',
+      { id: 'setup-submit', type: 'submit', class: 'primary' },
+      'Create admin',
+    );
     const error = h('div', { id: 'setup-error', class: 'form-error', role: 'alert' });
 
     const onSubmit = async (): Promise<void> => {
       setText(error, '');
-      if (password.value.length < MIN_PASSWORD_LENGTH) return setText(error, `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`);
+      if (password.value.length < MIN_PASSWORD_LENGTH)
+        return setText(error, `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`);
       if (password.value !== confirm.value) return setText(error, 'The passwords do not match.');
       submit.disabled = true;
       try {

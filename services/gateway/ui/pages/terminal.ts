@@ -10,7 +10,11 @@ type ViewState = 'loading' | 'connecting' | 'ready' | 'ended';
 const RESIZE_DEBOUNCE_MS = 100;
 
 /** Server text written into the terminal must not be able to send escape sequences. */
-const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+const printable = (text: string): string =>
+  Array.from(text, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? ' ' : c; // C0, DEL and C1 controls
+  }).join('');
 
 /** /terminal/<serverId>: a full-size xterm attached to a new session on that server. */
 export const terminalPage: Page = (root, { app, params }) => {
@@ -23,14 +27,36 @@ export const terminalPage: Page = (root, { app, params }) => {
   const title = h('span', { id: 'terminal-title' }, 'Terminal');
   const statusText = h('span', { id: 'terminal-status-text' }, 'Loading…');
   const notice = h('span', { id: 'terminal-notice', class: 'notice' });
-  const status = h('div', { id: 'terminal-status', role: 'status', 'data-state': 'loading' }, statusText, notice);
+  const status = h(
+    'div',
+    { id: 'terminal-status', role: 'status', 'data-state': 'loading' },
+    statusText,
+    notice,
+  );
   const disconnect = h('button', { id: 'terminal-disconnect', type: 'button' }, 'Disconnect');
-  const reconnect = h('button', { id: 'terminal-reconnect', type: 'button', class: 'primary', hidden: true }, 'Reconnect');
+  const reconnect = h(
+    'button',
+    { id: 'terminal-reconnect', type: 'button', class: 'primary', hidden: true },
+    'Reconnect',
+  );
   const container = h('div', { id: 'terminal' });
   const endedMessage = h('div', { id: 'terminal-ended-message' });
-  const endedReconnect = h('button', { id: 'terminal-ended-reconnect', type: 'button', class: 'primary' }, 'Reconnect');
-  const endedBack = h('a', { id: 'terminal-ended-back', href: '/', 'data-link': true, class: 'button' }, 'Back to servers');
-  const ended = h('div', { id: 'terminal-ended', role: 'alert', hidden: true }, endedMessage, h('div', { class: 'actions' }, endedReconnect, endedBack));
+  const endedReconnect = h(
+    'button',
+    { id: 'terminal-ended-reconnect', type: 'button', class: 'primary' },
+    'Reconnect',
+  );
+  const endedBack = h(
+    'a',
+    { id: 'terminal-ended-back', href: '/', 'data-link': true, class: 'button' },
+    'Back to servers',
+  );
+  const ended = h(
+    'div',
+    { id: 'terminal-ended', role: 'alert', hidden: true },
+    endedMessage,
+    h('div', { class: 'actions' }, endedReconnect, endedBack),
+  );
   const view = h(
     'div',
     { id: 'terminal-view', 'data-state': 'loading' },
@@ -63,7 +89,12 @@ export const terminalPage: Page = (root, { app, params }) => {
     fontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace',
     fontSize: 14,
     scrollback: 5000,
-    theme: { background: '#111418', foreground: '#d8dee9', cursor: '#d8dee9', selectionBackground: '#4c566a' },
+    theme: {
+      background: '#111418',
+      foreground: '#d8dee9',
+      cursor: '#d8dee9',
+      selectionBackground: '#4c566a',
+    },
   });
   const fit = new FitAddon();
   term.loadAddon(fit);
@@ -102,20 +133,24 @@ export const terminalPage: Page = (root, { app, params }) => {
   const connect = (target: Server): void => {
     term.reset();
     setState('connecting', `Connecting to ${target.username}@${target.host}:${target.port}…`);
-    socket = new TerminalSocket(target.id, { cols: term.cols, rows: term.rows }, {
-      output: (data) => term.write(data),
-      session: (message) => {
-        setText(title, message.serverName);
-        document.title = `${message.serverName} — Sallyport`;
+    socket = new TerminalSocket(
+      target.id,
+      { cols: term.cols, rows: term.rows },
+      {
+        output: (data) => term.write(data),
+        session: (message) => {
+          setText(title, message.serverName);
+          document.title = `${message.serverName} — Sallyport`;
+        },
+        ready: (message) => {
+          const pinned = message.hostKeyPinned ? ' (new host key, now pinned)' : '';
+          setState('ready', `Connected · host key ${message.hostKeyFingerprint}${pinned}`);
+          term.focus();
+        },
+        error: (message) => setText(notice, message.message),
+        ended: showEnd,
       },
-      ready: (message) => {
-        const pinned = message.hostKeyPinned ? ' (new host key, now pinned)' : '';
-        setState('ready', `Connected · host key ${message.hostKeyFingerprint}${pinned}`);
-        term.focus();
-      },
-      error: (message) => setText(notice, message.message),
-      ended: showEnd,
-    });
+    );
   };
 
   disconnect.addEventListener('click', () => {
@@ -144,7 +179,12 @@ export const terminalPage: Page = (root, { app, params }) => {
     .catch((err: unknown) => {
       if (disposed) return;
       if (err instanceof ApiError && err.status === 401) return app.loginRequired();
-      setText(endedMessage, err instanceof ApiError && err.status === 404 ? 'This server does not exist (any more).' : `Could not load the server: ${errorMessage(err)}`);
+      setText(
+        endedMessage,
+        err instanceof ApiError && err.status === 404
+          ? 'This server does not exist (any more).'
+          : `Could not load the server: ${errorMessage(err)}`,
+      );
       setState('ended', 'Not connected');
     });
 
