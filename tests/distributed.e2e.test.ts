@@ -12,14 +12,22 @@ let cluster: Distributed;
 let serverId: string;
 
 beforeAll(async () => {
-  cluster = await startDistributed({ gateways: 1, workers: 2, workerEnv: { SALLYPORT_WORKER_MAX_SESSIONS: '1' } });
+  cluster = await startDistributed({
+    gateways: 1,
+    workers: 2,
+    workerEnv: { SALLYPORT_WORKER_MAX_SESSIONS: '1' },
+  });
   serverId = (await cluster.admin.createServer(sshdServer(sshd))).id;
 });
 afterAll(() => cluster?.stop());
 
 const gatewayUrl = () => cluster.gateways[0]!.url!;
 const open = () =>
-  TerminalClient.open(gatewayUrl(), { serverId, cols: 80, rows: 24 }, { cookie: cluster.admin.cookie, origin: cluster.admin.origin });
+  TerminalClient.open(
+    gatewayUrl(),
+    { serverId, cols: 80, rows: 24 },
+    { cookie: cluster.admin.cookie, origin: cluster.admin.origin },
+  );
 
 describe('a terminal in distributed mode', () => {
   it('is served by a worker in another process: commands, resize, exit code, session row', async () => {
@@ -45,7 +53,10 @@ describe('a terminal in distributed mode', () => {
   it('places two sessions opened at once on different workers', async () => {
     const [a, b] = await Promise.all([open(), open()]);
     await Promise.all([a.waitForControl('ready'), b.waitForControl('ready')]);
-    const [rowA, rowB] = await Promise.all([cluster.admin.session(a.sessionId), cluster.admin.session(b.sessionId)]);
+    const [rowA, rowB] = await Promise.all([
+      cluster.admin.session(a.sessionId),
+      cluster.admin.session(b.sessionId),
+    ]);
     expect(new Set([rowA.workerId, rowB.workerId])).toEqual(new Set(['worker-1', 'worker-2']));
     a.type('exit\n');
     b.type('exit\n');
@@ -83,7 +94,13 @@ describe('a terminal in distributed mode', () => {
     const row = await cluster.admin.session(term.sessionId);
     const owner = cluster.workers.find((w) => w.name === `worker-${row.workerId}`)!;
     await owner.stop();
-    expect(await term.waitForControl('exit')).toMatchObject({ reason: 'worker_shutdown', message: 'the session worker is shutting down' });
-    expect(await cluster.admin.session(term.sessionId)).toMatchObject({ status: 'ended', endReason: 'worker_shutdown' });
+    expect(await term.waitForControl('exit')).toMatchObject({
+      reason: 'worker_shutdown',
+      message: 'the session worker is shutting down',
+    });
+    expect(await cluster.admin.session(term.sessionId)).toMatchObject({
+      status: 'ended',
+      endReason: 'worker_shutdown',
+    });
   });
 });

@@ -17,8 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => sp?.stop());
 
-const open = (query: Record<string, string | number> = {}, headers = { cookie: sp.admin.cookie, origin: sp.admin.origin }) =>
-  TerminalClient.open(sp.url, { serverId, cols: 80, rows: 24, ...query }, headers);
+const open = (
+  query: Record<string, string | number> = {},
+  headers = { cookie: sp.admin.cookie, origin: sp.admin.origin },
+) => TerminalClient.open(sp.url, { serverId, cols: 80, rows: 24, ...query }, headers);
 
 describe('a terminal in embedded mode', () => {
   it('runs commands, resizes, and reports the exit code in the socket and the session row', async () => {
@@ -34,14 +36,25 @@ describe('a terminal in embedded mode', () => {
 
     term.type('exit 3\n');
     const exit = await term.waitForControl('exit');
-    expect(exit).toMatchObject({ reason: 'exit', code: 3, message: 'the shell exited with code 3' });
+    expect(exit).toMatchObject({
+      reason: 'exit',
+      code: 3,
+      message: 'the shell exited with code 3',
+    });
     expect(await term.waitForClose()).toBe(1000);
 
     const row = await waitFor(async () => {
       const s = await sp.admin.session(term.sessionId);
       return s.status === 'ended' ? s : undefined;
     });
-    expect(row).toMatchObject({ status: 'ended', endReason: 'exit', exitCode: 3, serverId, cols: 80, rows: 24 });
+    expect(row).toMatchObject({
+      status: 'ended',
+      endReason: 'exit',
+      exitCode: 3,
+      serverId,
+      cols: 80,
+      rows: 24,
+    });
     expect(row.bytesIn).toBeGreaterThan(0);
     expect(row.bytesOut).toBeGreaterThan(0);
     expect(row.connectedAt).not.toBeNull();
@@ -56,26 +69,42 @@ describe('a terminal in embedded mode', () => {
 
   it.each([
     ['a private key', () => ({ type: 'key', privateKey: sshd.privateKey })],
-    ['an encrypted private key and its passphrase', () => ({ type: 'key', privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase })],
+    [
+      'an encrypted private key and its passphrase',
+      () => ({ type: 'key', privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase }),
+    ],
   ])('authenticates with %s', async (_label, auth) => {
     const server = await sp.admin.createServer(sshdServer(sshd, { auth: auth() }));
     const res = await sp.admin.request('POST', `/api/servers/${server.id}/test`);
-    expect(res.body).toMatchObject({ ok: true, message: `connected to ${sshd.host}:${sshd.port} and authenticated as ${sshd.user}` });
+    expect(res.body).toMatchObject({
+      ok: true,
+      message: `connected to ${sshd.host}:${sshd.port} and authenticated as ${sshd.user}`,
+    });
   });
 
   it('never returns a server secret', async () => {
     const res = await sp.admin.request('GET', `/api/servers/${serverId}`);
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).not.toContain(sshd.password);
-    expect(res.body.server).toMatchObject({ authType: 'password', host: sshd.host, port: sshd.port });
+    expect(res.body.server).toMatchObject({
+      authType: 'password',
+      host: sshd.host,
+      port: sshd.port,
+    });
   });
 });
 
 describe('bad input gets a clear error and disturbs nothing else', () => {
   it('answers a wrong password and an unknown user alike', async () => {
     const client = new ApiClient(sp.url);
-    const wrong = await client.request('POST', '/api/auth/login', { username: ADMIN_USER, password: 'not-the-password' });
-    const unknown = await client.request('POST', '/api/auth/login', { username: 'nobody-here', password: 'not-the-password' });
+    const wrong = await client.request('POST', '/api/auth/login', {
+      username: ADMIN_USER,
+      password: 'not-the-password',
+    });
+    const unknown = await client.request('POST', '/api/auth/login', {
+      username: 'nobody-here',
+      password: 'not-the-password',
+    });
     expect(wrong.status).toBe(401);
     expect(unknown).toEqual(wrong);
     expect(wrong.body.error.message).toBe('Invalid username or password');
@@ -91,13 +120,19 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
   });
 
   it('refuses a terminal from a foreign Origin before the upgrade', async () => {
-    await expect(open({}, { cookie: sp.admin.cookie, origin: 'https://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      open({}, { cookie: sp.admin.cookie, origin: 'https://evil.example' }),
+    ).rejects.toMatchObject({ status: 403 });
   });
 
   it('refuses a cross-site state change', async () => {
     const res = await fetch(`${sp.url}/api/servers`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: sp.admin.cookie, origin: 'https://evil.example' },
+      headers: {
+        'content-type': 'application/json',
+        cookie: sp.admin.cookie,
+        origin: 'https://evil.example',
+      },
       body: JSON.stringify(sshdServer(sshd)),
     });
     expect(res.status).toBe(403);
@@ -111,8 +146,16 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
     ['username', { username: 'deploy\u0007' }, 'must not contain control characters'],
     ['port', { port: 70000 }, ''],
     ['auth.privateKey', { auth: { type: 'key', privateKey: 'not a key' } }, 'is not a private key'],
-    ['auth.passphrase', { auth: { type: 'key', privateKey: sshd.encryptedPrivateKey, passphrase: 'wrong' } }, 'is missing or wrong'],
-    ['auth.passphrase', { auth: { type: 'key', privateKey: sshd.encryptedPrivateKey } }, 'is missing or wrong'],
+    [
+      'auth.passphrase',
+      { auth: { type: 'key', privateKey: sshd.encryptedPrivateKey, passphrase: 'wrong' } },
+      'is missing or wrong',
+    ],
+    [
+      'auth.passphrase',
+      { auth: { type: 'key', privateKey: sshd.encryptedPrivateKey } },
+      'is missing or wrong',
+    ],
   ])('refuses a server whose %s is bad (%j)', async (field, override, message) => {
     const res = await sp.admin.request('POST', '/api/servers', sshdServer(sshd, override));
     expect(res.status).toBe(400);
@@ -141,7 +184,9 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
   });
 
   it('refuses a target in a denied range (cloud metadata) without connecting', async () => {
-    const metadata = await sp.admin.createServer(sshdServer(sshd, { host: '169.254.169.254', port: 22 }));
+    const metadata = await sp.admin.createServer(
+      sshdServer(sshd, { host: '169.254.169.254', port: 22 }),
+    );
     const term = await open({ serverId: metadata.id });
     const exit = await term.waitForControl('exit');
     expect(exit).toMatchObject({ reason: 'target_denied' });
@@ -149,10 +194,15 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
   });
 
   it('reports a wrong SSH password in the terminal and the session row', async () => {
-    const wrong = await sp.admin.createServer(sshdServer(sshd, { auth: { type: 'password', password: 'definitely-wrong' } }));
+    const wrong = await sp.admin.createServer(
+      sshdServer(sshd, { auth: { type: 'password', password: 'definitely-wrong' } }),
+    );
     const term = await open({ serverId: wrong.id });
     const exit = await term.waitForControl('exit');
-    expect(exit).toMatchObject({ reason: 'auth_failed', message: `authentication failed for ${sshd.user}@${sshd.host}` });
+    expect(exit).toMatchObject({
+      reason: 'auth_failed',
+      message: `authentication failed for ${sshd.user}@${sshd.host}`,
+    });
     const row = await waitFor(async () => {
       const s = await sp.admin.session(term.sessionId);
       return s.endReason ? s : undefined;
@@ -169,7 +219,11 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
     term.sendControl({ type: 'resize', cols: 0, rows: 0 });
     term.sendControl({ type: 'resize', cols: 100000, rows: 100000 });
     await waitFor(() => term.control.filter((m) => m.type === 'error').length === 3);
-    expect(term.control.filter((m) => m.type === 'error').map((m) => m.code)).toEqual(['bad_message', 'invalid_resize', 'invalid_resize']);
+    expect(term.control.filter((m) => m.type === 'error').map((m) => m.code)).toEqual([
+      'bad_message',
+      'invalid_resize',
+      'invalid_resize',
+    ]);
     // Still alive after the refusals, at its original size.
     term.type('stty size\n');
     await term.waitForOutput('\n24 80\r\n');
@@ -187,7 +241,11 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
     const first = await startSshd();
     const server = await sp.admin.createServer(sshdServer(first.info()));
     const pinned = await sp.admin.request('POST', `/api/servers/${server.id}/test`);
-    expect(pinned.body).toMatchObject({ ok: true, hostKeyPinned: true, hostKeyFingerprint: first.hostKeyFingerprints[0] });
+    expect(pinned.body).toMatchObject({
+      ok: true,
+      hostKeyPinned: true,
+      hostKeyFingerprint: first.hostKeyFingerprints[0],
+    });
     await first.stop();
 
     const impostor = await startSshd({ port: first.port });

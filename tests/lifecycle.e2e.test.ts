@@ -13,7 +13,12 @@ describe('first start of embedded mode', () => {
   let port: number;
   let proc: ServiceHandle | undefined;
   const start = () =>
-    spawnService('embedded', 'services/embedded/dist/main.js', { SALLYPORT_PORT: String(port), SALLYPORT_DATA_DIR: dataDir }, { port, readyLog: /Sallyport is running/ });
+    spawnService(
+      'embedded',
+      'services/embedded/dist/main.js',
+      { SALLYPORT_PORT: String(port), SALLYPORT_DATA_DIR: dataDir },
+      { port, readyLog: /Sallyport is running/ },
+    );
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'sallyport-setup-'));
@@ -37,16 +42,46 @@ describe('first start of embedded mode', () => {
     const client = new ApiClient(`http://127.0.0.1:${port}`);
     expect((await client.request('GET', '/api/setup')).body).toEqual({ needed: true });
     // There is no default password.
-    expect((await client.request('POST', '/api/auth/login', { username: 'admin', password: 'admin' })).status).toBe(401);
-    expect((await client.request('POST', '/api/setup', { token: 'forged', username: 'root-admin', password: 'a-long-password-1' })).status).toBe(410);
-    const weak = await client.request('POST', '/api/setup', { token, username: 'root-admin', password: 'short' });
+    expect(
+      (await client.request('POST', '/api/auth/login', { username: 'admin', password: 'admin' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (
+        await client.request('POST', '/api/setup', {
+          token: 'forged',
+          username: 'root-admin',
+          password: 'a-long-password-1',
+        })
+      ).status,
+    ).toBe(410);
+    const weak = await client.request('POST', '/api/setup', {
+      token,
+      username: 'root-admin',
+      password: 'short',
+    });
     expect(weak.status).toBe(400);
     expect(weak.body.error.details.field).toBe('password');
 
-    const created = await client.request('POST', '/api/setup', { token, username: 'root-admin', password: 'a-long-password-1' });
+    const created = await client.request('POST', '/api/setup', {
+      token,
+      username: 'root-admin',
+      password: 'a-long-password-1',
+    });
     expect(created.status).toBe(201);
-    expect((await client.request('GET', '/api/auth/me')).body.user).toMatchObject({ username: 'root-admin', role: 'admin' });
-    expect((await client.request('POST', '/api/setup', { token, username: 'second', password: 'a-long-password-2' })).status).toBe(410);
+    expect((await client.request('GET', '/api/auth/me')).body.user).toMatchObject({
+      username: 'root-admin',
+      role: 'admin',
+    });
+    expect(
+      (
+        await client.request('POST', '/api/setup', {
+          token,
+          username: 'second',
+          password: 'a-long-password-2',
+        })
+      ).status,
+    ).toBe(410);
 
     await proc.stop();
     proc = await start();

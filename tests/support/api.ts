@@ -10,10 +10,15 @@ export class ApiClient {
 
   async login(username: string, password: string): Promise<void> {
     const res = await this.request('POST', '/api/auth/login', { username, password });
-    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }> {
     const res = await fetch(this.baseUrl + path, {
       method,
       headers: {
@@ -30,13 +35,15 @@ export class ApiClient {
 
   async createServer(fields: Record<string, unknown>): Promise<{ id: string; name: string }> {
     const res = await this.request('POST', '/api/servers', fields);
-    if (res.status !== 201) throw new Error(`create server failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 201)
+      throw new Error(`create server failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.server;
   }
 
   async session(id: string): Promise<Record<string, any>> {
     const res = await this.request('GET', `/api/sessions/${id}`);
-    if (res.status !== 200) throw new Error(`get session failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`get session failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.session;
   }
 }

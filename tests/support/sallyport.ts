@@ -34,7 +34,13 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
   const proc = await spawnService(
     'embedded',
     ENTRY.embedded,
-    { SALLYPORT_PORT: String(port), SALLYPORT_DATA_DIR: dataDir, SALLYPORT_ADMIN_USER: ADMIN_USER, SALLYPORT_ADMIN_PASSWORD: adminPassword, ...env },
+    {
+      SALLYPORT_PORT: String(port),
+      SALLYPORT_DATA_DIR: dataDir,
+      SALLYPORT_ADMIN_USER: ADMIN_USER,
+      SALLYPORT_ADMIN_PASSWORD: adminPassword,
+      ...env,
+    },
     { port, readyLog: /Sallyport is running/ },
   );
   const admin = new ApiClient(`http://127.0.0.1:${port}`);
@@ -67,7 +73,9 @@ export interface Distributed {
  * Sallyport in distributed mode: each service its own process, on real PostgreSQL (a fresh
  * database) and real Redis (a unique key prefix).
  */
-export async function startDistributed(options: { gateways?: number; workers?: number; workerEnv?: Record<string, string> } = {}): Promise<Distributed> {
+export async function startDistributed(
+  options: { gateways?: number; workers?: number; workerEnv?: Record<string, string> } = {},
+): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
@@ -83,7 +91,13 @@ export async function startDistributed(options: { gateways?: number; workers?: n
     const worker = await spawnService(
       `worker-${id}`,
       ENTRY.worker,
-      { ...shared, SALLYPORT_WORKER_ID: id, SALLYPORT_WORKER_HTTP_PORT: String(port), ...options.workerEnv, ...env },
+      {
+        ...shared,
+        SALLYPORT_WORKER_ID: id,
+        SALLYPORT_WORKER_HTTP_PORT: String(port),
+        ...options.workerEnv,
+        ...env,
+      },
       { port, readyLog: /session worker ready/ },
     );
     workers.push(worker);
@@ -97,12 +111,19 @@ export async function startDistributed(options: { gateways?: number; workers?: n
       await spawnService(
         `gateway-${i}`,
         ENTRY.gateway,
-        { ...shared, SALLYPORT_PORT: String(port), SALLYPORT_ADMIN_USER: ADMIN_USER, SALLYPORT_ADMIN_PASSWORD: adminPassword },
+        {
+          ...shared,
+          SALLYPORT_PORT: String(port),
+          SALLYPORT_ADMIN_USER: ADMIN_USER,
+          SALLYPORT_ADMIN_PASSWORD: adminPassword,
+        },
         { port, readyLog: /gateway listening/ },
       ),
     );
   }
-  await Promise.all(Array.from({ length: options.workers ?? 2 }, (_, i) => addWorker(`worker-${i + 1}`)));
+  await Promise.all(
+    Array.from({ length: options.workers ?? 2 }, (_, i) => addWorker(`worker-${i + 1}`)),
+  );
   const admin = new ApiClient(gateways[0]!.url!);
   await admin.login(ADMIN_USER, adminPassword);
   return {

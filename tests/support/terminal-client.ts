@@ -37,7 +37,9 @@ export class TerminalClient {
     const ws = new WebSocket(url, { headers: headers as Record<string, string> });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new TerminalClient(ws)));
-      ws.once('unexpected-response', (_req, res) => reject(new UpgradeRefused(res.statusCode ?? 0)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new UpgradeRefused(res.statusCode ?? 0)),
+      );
       ws.once('error', reject);
     });
   }
@@ -57,14 +59,21 @@ export class TerminalClient {
   }
 
   waitForControl(type: string, timeoutMs = 15_000): Promise<ControlMessage> {
-    return waitFor(() => this.control.find((m) => m.type === type), { timeoutMs, description: `a "${type}" message` });
+    return waitFor(() => this.control.find((m) => m.type === type), {
+      timeoutMs,
+      description: `a "${type}" message`,
+    });
   }
 
   async waitForOutput(pattern: RegExp | string, timeoutMs = 15_000): Promise<void> {
-    await waitFor(() => (typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output)), {
-      timeoutMs,
-      description: `output matching ${String(pattern)} (got ${JSON.stringify(this.output.slice(-200))})`,
-    });
+    await waitFor(
+      () =>
+        typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output),
+      {
+        timeoutMs,
+        description: `output matching ${String(pattern)} (got ${JSON.stringify(this.output.slice(-200))})`,
+      },
+    );
   }
 
   /** Resolves with the close code. */

@@ -41,7 +41,10 @@ describe('loadConfig', () => {
       SALLYPORT_PUBLIC_URL: 'https://ssh.example.com/',
       SALLYPORT_ALLOWED_ORIGINS: 'https://other.example.com',
     });
-    expect(cfg.gateway.allowedOrigins).toEqual(['https://ssh.example.com', 'https://other.example.com']);
+    expect(cfg.gateway.allowedOrigins).toEqual([
+      'https://ssh.example.com',
+      'https://other.example.com',
+    ]);
     expect(cfg.gateway.secureCookies).toBe(true);
   });
 });

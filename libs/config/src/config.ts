@@ -68,11 +68,15 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty variables are treated as unset, as shells and compose files often leave them.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+      parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+      ),
     );
   }
   const cfg = toConfig(parsed.data);
@@ -85,15 +89,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function toConfig(e: z.infer<typeof schema>) {
-  const publicUrl = new URL(e.SALLYPORT_PUBLIC_URL ?? `http://${hostForUrl(e.SALLYPORT_HOST)}:${e.SALLYPORT_PORT}`);
-  const extraOrigins = e.SALLYPORT_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
+  const publicUrl = new URL(
+    e.SALLYPORT_PUBLIC_URL ?? `http://${hostForUrl(e.SALLYPORT_HOST)}:${e.SALLYPORT_PORT}`,
+  );
+  const extraOrigins = e.SALLYPORT_ALLOWED_ORIGINS.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: path.resolve(e.SALLYPORT_DATA_DIR),
     logLevel: e.SALLYPORT_LOG_LEVEL,
     secretKey: e.SALLYPORT_SECRET_KEY,
-    previousSecretKeys: e.SALLYPORT_SECRET_KEYS_PREVIOUS.split(',').map((s) => s.trim()).filter(Boolean),
+    previousSecretKeys: e.SALLYPORT_SECRET_KEYS_PREVIOUS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     adminUser: e.SALLYPORT_ADMIN_USER,
     adminPassword: e.SALLYPORT_ADMIN_PASSWORD,
     busPrefix: e.SALLYPORT_BUS_PREFIX,

@@ -7,12 +7,15 @@ import { generateKey, parseKey } from './keyring.js';
  * permissions on first start. `created` tells the caller to say so, since losing this file
  * makes every stored secret unreadable.
  */
-export async function loadOrCreateKeyFile(dataDir: string): Promise<{ key: Buffer; file: string; created: boolean }> {
+export async function loadOrCreateKeyFile(
+  dataDir: string,
+): Promise<{ key: Buffer; file: string; created: boolean }> {
   const file = path.join(dataDir, 'secret.key');
   try {
     return { key: parseKey(await readFile(file, 'utf8')), file, created: false };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot use ${file}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`cannot use ${file}: ${(err as Error).message}`);
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const key = generateKey();

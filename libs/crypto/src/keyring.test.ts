@@ -23,7 +23,9 @@ describe('Keyring', () => {
 
   it('refuses a ciphertext moved to another context', () => {
     const ring = new Keyring(key);
-    expect(() => ring.decrypt(ring.encrypt('secret', 'server:1:secret'), 'server:2:secret')).toThrow(/integrity/);
+    expect(() =>
+      ring.decrypt(ring.encrypt('secret', 'server:1:secret'), 'server:2:secret'),
+    ).toThrow(/integrity/);
   });
 
   it('decrypts under a previous key after rotation and says it needs rotating', () => {

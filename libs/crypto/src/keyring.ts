@@ -7,9 +7,13 @@ const KEY_BYTES = 32;
 /** A 32-byte AES key, given as base64 (or 64 hex characters). */
 export function parseKey(text: string): Buffer {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
   if (key.length !== KEY_BYTES) {
-    throw new Error(`a secret key must be ${KEY_BYTES} bytes, base64 or hex encoded (got ${key.length} bytes)`);
+    throw new Error(
+      `a secret key must be ${KEY_BYTES} bytes, base64 or hex encoded (got ${key.length} bytes)`,
+    );
   }
   return key;
 }
@@ -17,7 +21,8 @@ export function parseKey(text: string): Buffer {
 export const generateKey = (): Buffer => randomBytes(KEY_BYTES);
 
 /** A short, stable id for a key, stored with every ciphertext so keys can be rotated. */
-export const keyIdOf = (key: Buffer): string => createHash('sha256').update(key).digest('hex').slice(0, 8);
+export const keyIdOf = (key: Buffer): string =>
+  createHash('sha256').update(key).digest('hex').slice(0, 8);
 
 /**
  * Encrypts secrets at rest with AES-256-GCM under the current key, and decrypts anything
@@ -57,7 +62,10 @@ export class Keyring {
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     try {
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(body, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
       throw new Error('secret failed its integrity check (wrong key or tampered value)');
     }

@@ -3,7 +3,9 @@ import { AppError, toClientError } from './index.js';
 
 describe('toClientError', () => {
   it('shows an exposed error with its code, status and details', () => {
-    const err = new AppError('validation_failed', 'host: must not begin with "-"', { field: 'host' });
+    const err = new AppError('validation_failed', 'host: must not begin with "-"', {
+      field: 'host',
+    });
     expect(toClientError(err)).toEqual({
       status: 400,
       body: {

@@ -51,7 +51,11 @@ export function toClientError(err: unknown): {
     return {
       status: err.status,
       body: {
-        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(err.details ? { details: err.details } : {}),
+        },
       },
     };
   }

@@ -13,7 +13,10 @@ const CHECK_TIMEOUT_MS = 2_000;
  * `/healthz` (the process is alive), `/readyz` (its dependencies answer) and `/metrics`
  * (Prometheus). Mounted on the gateway's app and served alone by the other services.
  */
-export function opsMiddleware(options: { registry: Registry; checks: ReadinessChecks }): Koa.Middleware {
+export function opsMiddleware(options: {
+  registry: Registry;
+  checks: ReadinessChecks;
+}): Koa.Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       await next();
@@ -45,7 +48,10 @@ async function runChecks(checks: ReadinessChecks): Promise<Record<string, string
     Object.entries(checks).map(async ([name, check]) => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
       });
       try {
         await Promise.race([check(), timeout]);

@@ -27,8 +27,14 @@ describe('parseClientMessage', () => {
   });
 
   it('refuses an unknown message type and extra fields', () => {
-    expect(parseClientMessage('{"type":"exec","cmd":"rm -rf /"}')).toMatchObject({ ok: false, code: 'bad_message' });
-    expect(parseClientMessage('{"type":"close","force":true}')).toMatchObject({ ok: false, code: 'bad_message' });
+    expect(parseClientMessage('{"type":"exec","cmd":"rm -rf /"}')).toMatchObject({
+      ok: false,
+      code: 'bad_message',
+    });
+    expect(parseClientMessage('{"type":"close","force":true}')).toMatchObject({
+      ok: false,
+      code: 'bad_message',
+    });
     expect(parseClientMessage('[]')).toMatchObject({ ok: false, code: 'bad_message' });
   });
 });

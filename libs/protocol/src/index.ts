@@ -49,7 +49,8 @@ export type ServerMessage =
 
 export type ProtocolErrorCode = 'bad_message' | 'invalid_resize' | 'forbidden' | 'not_ready';
 
-export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ProtocolErrorCode; message: string };
+export type ParseResult =
+  { ok: true; message: ClientMessage } | { ok: false; code: ProtocolErrorCode; message: string };
 
 /** Validates a text frame; the error says what was wrong without echoing the frame back. */
 export function parseClientMessage(text: string): ParseResult {
@@ -61,7 +62,8 @@ export function parseClientMessage(text: string): ParseResult {
   }
   const parsed = clientMessageSchema.safeParse(value);
   if (parsed.success) return { ok: true, message: parsed.data };
-  const isResize = typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'resize';
+  const isResize =
+    typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'resize';
   if (isResize) {
     return {
       ok: false,
@@ -69,5 +71,9 @@ export function parseClientMessage(text: string): ParseResult {
       message: `terminal size must be ${TERMINAL_LIMITS.minCols}-${TERMINAL_LIMITS.maxCols} columns and ${TERMINAL_LIMITS.minRows}-${TERMINAL_LIMITS.maxRows} rows`,
     };
   }
-  return { ok: false, code: 'bad_message', message: `unknown or malformed control message: ${z.prettifyError(parsed.error).split('\n')[0]}` };
+  return {
+    ok: false,
+    code: 'bad_message',
+    message: `unknown or malformed control message: ${z.prettifyError(parsed.error).split('\n')[0]}`,
+  };
 }

@@ -3,10 +3,17 @@ import { SessionBus, createMemoryTransport, createRedisTransport } from '@sallyp
 import type { Logger } from '@sallyport/log';
 
 /** The bus over Redis when REDIS_URL is set; otherwise in memory (embedded mode only). */
-export function openBus(config: Config, log: Logger, options: { allowMemory: boolean }): SessionBus {
+export function openBus(
+  config: Config,
+  log: Logger,
+  options: { allowMemory: boolean },
+): SessionBus {
   if (config.redisUrl) {
-    return new SessionBus(createRedisTransport({ url: config.redisUrl, prefix: config.busPrefix, logger: log }));
+    return new SessionBus(
+      createRedisTransport({ url: config.redisUrl, prefix: config.busPrefix, logger: log }),
+    );
   }
-  if (!options.allowMemory) throw new Error('REDIS_URL is required: services in distributed mode meet on Redis');
+  if (!options.allowMemory)
+    throw new Error('REDIS_URL is required: services in distributed mode meet on Redis');
   return new SessionBus(createMemoryTransport());
 }

@@ -7,7 +7,8 @@ export function runMain(name: string, start: () => Promise<void>): void {
   start().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${name} could not start: ${message}\n`);
-    if (process.env.SALLYPORT_LOG_LEVEL === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (process.env.SALLYPORT_LOG_LEVEL === 'debug' && err instanceof Error)
+      process.stderr.write(`${err.stack}\n`);
     process.exit(1);
   });
 }

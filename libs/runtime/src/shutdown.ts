@@ -4,7 +4,10 @@ import type { Logger } from '@sallyport/log';
  * On SIGTERM or SIGINT, runs each step in order (every one, even if an earlier one fails) and
  * exits. A second signal exits at once.
  */
-export function onShutdown(log: Logger, steps: Array<[name: string, step: () => Promise<unknown>]>): void {
+export function onShutdown(
+  log: Logger,
+  steps: Array<[name: string, step: () => Promise<unknown>]>,
+): void {
   let shuttingDown = false;
   const handler = (signal: NodeJS.Signals) => {
     if (shuttingDown) process.exit(1);

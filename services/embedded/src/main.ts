@@ -2,7 +2,13 @@ import { loadConfig } from '@sallyport/config';
 import { startGateway, uiDir } from '@sallyport/gateway';
 import { createLogger } from '@sallyport/log';
 import { createRegistry } from '@sallyport/observability';
-import { onShutdown, runMain, openBus, openDatabaseFromConfig, openKeyring } from '@sallyport/runtime';
+import {
+  onShutdown,
+  runMain,
+  openBus,
+  openDatabaseFromConfig,
+  openKeyring,
+} from '@sallyport/runtime';
 import { startSessionWorker } from '@sallyport/session-worker';
 
 // Embedded mode: every service in this one process. With no configuration the database is
@@ -22,9 +28,19 @@ runMain('sallyport', async () => {
   );
   const gateway = await startGateway(
     { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
-    { prisma: db.prisma, bus, keyring, log, registry, checks: { database: () => db.ping(), bus: () => bus.ping() } },
+    {
+      prisma: db.prisma,
+      bus,
+      keyring,
+      log,
+      registry,
+      checks: { database: () => db.ping(), bus: () => bus.ping() },
+    },
   );
-  log.info({ url: config.gateway.publicUrl, dataDir: config.dataDir }, 'Sallyport is running (embedded mode)');
+  log.info(
+    { url: config.gateway.publicUrl, dataDir: config.dataDir },
+    'Sallyport is running (embedded mode)',
+  );
 
   // The worker goes first so that its clients are told why their sessions end.
   onShutdown(log, [

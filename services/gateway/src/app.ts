@@ -6,12 +6,23 @@ import type { SessionBus } from '@sallyport/bus';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
-import { listen, opsMiddleware, type ReadinessChecks, type Registry } from '@sallyport/observability';
+import {
+  listen,
+  opsMiddleware,
+  type ReadinessChecks,
+  type Registry,
+} from '@sallyport/observability';
 import { LoginSessions } from './auth/login-sessions.js';
 import { authRoutes } from './auth/routes.js';
 import { Setup } from './auth/setup.js';
 import type { GatewayState } from './http/context.js';
-import { authenticate, errorHandler, originCheck, requestContext, securityHeaders } from './http/middleware.js';
+import {
+  authenticate,
+  errorHandler,
+  originCheck,
+  requestContext,
+  securityHeaders,
+} from './http/middleware.js';
 import { staticUi } from './http/static.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
@@ -69,7 +80,12 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
   app.use(authenticate(sessions));
   for (const router of [
     authRoutes({ prisma, sessions, setup, metrics, secureCookies: options.secureCookies }),
-    serverRoutes({ prisma, keyring: deps.keyring, bus: deps.bus, testTimeoutMs: options.openTimeoutMs }),
+    serverRoutes({
+      prisma,
+      keyring: deps.keyring,
+      bus: deps.bus,
+      testTimeoutMs: options.openTimeoutMs,
+    }),
     sessionRoutes({ prisma }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());

@@ -1,2 +1,8 @@
-export { startGateway, createGatewayApp, type Gateway, type GatewayOptions, type GatewayDeps } from './app.js';
+export {
+  startGateway,
+  createGatewayApp,
+  type Gateway,
+  type GatewayOptions,
+  type GatewayDeps,
+} from './app.js';
 export { uiDir } from './ui-dir.js';

@@ -1,7 +1,13 @@
 import { loadConfig } from '@sallyport/config';
 import { createLogger } from '@sallyport/log';
 import { createRegistry } from '@sallyport/observability';
-import { onShutdown, runMain, openBus, openDatabaseFromConfig, openKeyring } from '@sallyport/runtime';
+import {
+  onShutdown,
+  runMain,
+  openBus,
+  openDatabaseFromConfig,
+  openKeyring,
+} from '@sallyport/runtime';
 import { startGateway } from './app.js';
 import { uiDir } from './ui-dir.js';
 
@@ -16,7 +22,14 @@ runMain('gateway', async () => {
   const bus = openBus(config, log, { allowMemory: false });
   const gateway = await startGateway(
     { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
-    { prisma: db.prisma, bus, keyring, log, registry, checks: { database: () => db.ping(), bus: () => bus.ping() } },
+    {
+      prisma: db.prisma,
+      bus,
+      keyring,
+      log,
+      registry,
+      checks: { database: () => db.ping(), bus: () => bus.ping() },
+    },
   );
 
   onShutdown(log, [

@@ -1,1 +1,6 @@
-export { startSessionWorker, type SessionWorker, type SessionWorkerOptions, type SessionWorkerDeps } from './worker.js';
+export {
+  startSessionWorker,
+  type SessionWorker,
+  type SessionWorkerOptions,
+  type SessionWorkerDeps,
+} from './worker.js';

@@ -33,7 +33,13 @@ export class KnownHosts {
     // the other compares against it.
     try {
       await this.prisma.knownHost.create({
-        data: { host, port, keyType: keyTypeOf(keyBlob), fingerprint, publicKey: keyBlob.toString('base64') },
+        data: {
+          host,
+          port,
+          keyType: keyTypeOf(keyBlob),
+          fingerprint,
+          publicKey: keyBlob.toString('base64'),
+        },
       });
       return { kind: 'pinned', fingerprint };
     } catch (err) {

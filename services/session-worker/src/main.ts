@@ -1,7 +1,13 @@
 import { loadConfig } from '@sallyport/config';
 import { createLogger } from '@sallyport/log';
 import { createRegistry, startOpsServer } from '@sallyport/observability';
-import { onShutdown, runMain, openBus, openDatabaseFromConfig, openKeyring } from '@sallyport/runtime';
+import {
+  onShutdown,
+  runMain,
+  openBus,
+  openDatabaseFromConfig,
+  openKeyring,
+} from '@sallyport/runtime';
 import { startSessionWorker } from './worker.js';
 
 // The session worker as its own process (distributed mode): Redis and PostgreSQL required.

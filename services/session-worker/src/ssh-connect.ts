@@ -3,7 +3,8 @@ import type { EndReason } from '@sallyport/bus';
 import { algorithmsFor } from './host-key.js';
 import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
 
-export type SshAuth = { password: string } | { privateKey: string; passphrase?: string | undefined };
+export type SshAuth =
+  { password: string } | { privateKey: string; passphrase?: string | undefined };
 
 export interface SshTarget {
   /** The name the server is registered under: host keys are pinned for it. */
@@ -29,7 +30,10 @@ export interface ConnectOptions {
  * Opens an authenticated SSH connection, verifying the host key before any credential is sent,
  * and turns every way this can fail into a reason and a message a user can act on.
  */
-export async function connectSsh(target: SshTarget, options: ConnectOptions): Promise<ConnectResult> {
+export async function connectSsh(
+  target: SshTarget,
+  options: ConnectOptions,
+): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
   const pinnedType = await options.knownHosts.pinnedKeyType(target.host, target.port);
   let verdict: HostKeyVerdict | undefined;
@@ -46,7 +50,9 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions): Pr
     ...('password' in target.auth
       ? { password: target.auth.password }
       : { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase }),
-    ...(pinnedType ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinnedType) } } } : {}),
+    ...(pinnedType
+      ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinnedType) } } }
+      : {}),
     hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
       options.knownHosts.verify(target.host, target.port, key).then(
         (v) => {
@@ -63,17 +69,29 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions): Pr
     client.once('ready', () => {
       client.removeAllListeners('error');
       client.on('error', () => undefined); // later errors surface as the channel closing
-      resolve({ ok: true, client, hostKey: verdict as HostKeyVerdict & { kind: 'match' | 'pinned' } });
+      resolve({
+        ok: true,
+        client,
+        hostKey: verdict as HostKeyVerdict & { kind: 'match' | 'pinned' },
+      });
     });
     client.once('error', (err: Error & { level?: string; code?: string }) => {
       client.end();
-      resolve({ ok: false, ...describeFailure(err, target, where, verdict), ...(verdict ? { hostKey: verdict } : {}) });
+      resolve({
+        ok: false,
+        ...describeFailure(err, target, where, verdict),
+        ...(verdict ? { hostKey: verdict } : {}),
+      });
     });
     try {
       client.connect(config);
     } catch (err) {
       // ssh2 throws synchronously for a key it cannot parse or decrypt.
-      resolve({ ok: false, reason: 'auth_failed', message: `the private key for ${target.username}@${target.host} could not be used: ${(err as Error).message}` });
+      resolve({
+        ok: false,
+        reason: 'auth_failed',
+        message: `the private key for ${target.username}@${target.host} could not be used: ${(err as Error).message}`,
+      });
     }
   });
 }
@@ -97,7 +115,10 @@ function describeFailure(
     };
   }
   if (err.level === 'client-authentication') {
-    return { reason: 'auth_failed', message: `authentication failed for ${target.username}@${target.host}` };
+    return {
+      reason: 'auth_failed',
+      message: `authentication failed for ${target.username}@${target.host}`,
+    };
   }
   if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
     return { reason: 'timeout', message: `timed out connecting to ${where}` };

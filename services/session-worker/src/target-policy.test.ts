@@ -9,7 +9,10 @@ describe('TargetPolicy', () => {
   it('denies cloud metadata and link-local addresses by default', async () => {
     const policy = new TargetPolicy({ deny: defaults });
     for (const host of ['169.254.169.254', 'fe80::1', '100.100.100.200', 'fd00:ec2::254']) {
-      await expect(policy.check(host)).resolves.toMatchObject({ ok: false, reason: 'target_denied' });
+      await expect(policy.check(host)).resolves.toMatchObject({
+        ok: false,
+        reason: 'target_denied',
+      });
     }
   });
 
@@ -30,7 +33,10 @@ describe('TargetPolicy', () => {
   });
 
   it('lets the deny list win inside an allowed range', async () => {
-    const policy = new TargetPolicy({ deny: parseCidrList('10.9.0.0/16'), allow: parseCidrList('10.0.0.0/8') });
+    const policy = new TargetPolicy({
+      deny: parseCidrList('10.9.0.0/16'),
+      allow: parseCidrList('10.0.0.0/8'),
+    });
     await expect(policy.check('10.9.1.1')).resolves.toMatchObject({ ok: false });
   });
 });

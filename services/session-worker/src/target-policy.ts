@@ -38,7 +38,11 @@ export class TargetPolicy {
     for (const address of addresses) {
       const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
       if (this.deny.check(address, family) || (this.allow && !this.allow.check(address, family))) {
-        return { ok: false, reason: 'target_denied', message: `connections to ${host} (${address}) are not allowed by the target policy` };
+        return {
+          ok: false,
+          reason: 'target_denied',
+          message: `connections to ${host} (${address}) are not allowed by the target policy`,
+        };
       }
     }
     return { ok: true, address: addresses[0]! };

@@ -69,9 +69,13 @@ export class TerminalSession {
     this.leaseTimer = setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3));
     await bus.publish(this.id, { type: 'accepted', workerId });
     if (this.request.kind === 'shell') {
-      const claimed = await this.deps.prisma.terminalSession.updateMany({ where: { id: this.id, endedAt: null }, data: { workerId } });
+      const claimed = await this.deps.prisma.terminalSession.updateMany({
+        where: { id: this.id, endedAt: null },
+        data: { workerId },
+      });
       // The browser may have left (and the gateway closed the row) while the request waited.
-      if (claimed.count === 0) return this.end('closed', 'the client left before the session opened');
+      if (claimed.count === 0)
+        return this.end('closed', 'the client left before the session opened');
     }
     void this.connect().catch((err: unknown) => {
       this.log.error({ err }, 'session failed');
@@ -99,16 +103,27 @@ export class TerminalSession {
 
     const startedAt = performance.now();
     const result = await connectSsh(
-      { host: server.host, address: target.address, port: server.port, username: server.username, auth },
+      {
+        host: server.host,
+        address: target.address,
+        port: server.port,
+        username: server.username,
+        auth,
+      },
       { knownHosts, ...this.deps.ssh },
     );
-    metrics.connectSeconds.observe({ outcome: result.ok ? 'ok' : result.reason }, (performance.now() - startedAt) / 1000);
+    metrics.connectSeconds.observe(
+      { outcome: result.ok ? 'ok' : result.reason },
+      (performance.now() - startedAt) / 1000,
+    );
     if (result.hostKey?.kind === 'pinned' || result.hostKey?.kind === 'mismatch') {
       await this.audit(result.hostKey.kind === 'pinned' ? 'host_key.pinned' : 'host_key.mismatch', {
         host: server.host,
         port: server.port,
         fingerprint: result.hostKey.fingerprint,
-        ...(result.hostKey.kind === 'mismatch' ? { pinnedFingerprint: result.hostKey.pinnedFingerprint } : {}),
+        ...(result.hostKey.kind === 'mismatch'
+          ? { pinnedFingerprint: result.hostKey.pinnedFingerprint }
+          : {}),
       });
     }
     if (!result.ok) return this.end(result.reason, result.message);
@@ -117,36 +132,54 @@ export class TerminalSession {
       return;
     }
     this.client = result.client;
-    const hostKey = { hostKeyFingerprint: result.hostKey.fingerprint, hostKeyPinned: result.hostKey.kind === 'pinned' };
+    const hostKey = {
+      hostKeyFingerprint: result.hostKey.fingerprint,
+      hostKeyPinned: result.hostKey.kind === 'pinned',
+    };
 
     if (this.request.kind === 'test') {
       await this.deps.bus.publish(this.id, { type: 'ready', ...hostKey });
-      return this.end('closed', `connected to ${server.host}:${server.port} and authenticated as ${server.username}`);
+      return this.end(
+        'closed',
+        `connected to ${server.host}:${server.port} and authenticated as ${server.username}`,
+      );
     }
-    this.client.on('close', () => void this.end('connect_failed', `the connection to ${server.host}:${server.port} was lost`));
+    this.client.on(
+      'close',
+      () =>
+        void this.end('connect_failed', `the connection to ${server.host}:${server.port} was lost`),
+    );
     this.openShell(hostKey);
   }
 
   private openShell(hostKey: { hostKeyFingerprint: string; hostKeyPinned: boolean }): void {
-    this.client!.shell({ term: 'xterm-256color', cols: this.size.cols, rows: this.size.rows }, (err, channel) => {
-      if (err) return void this.end('error', `the server refused a shell: ${err.message}`);
-      if (this.ending) return void channel.close();
-      this.channel = channel;
-      channel.on('data', (data: Buffer) => this.onOutput(data));
-      channel.stderr.on('data', (data: Buffer) => this.onOutput(data));
-      channel.on('exit', (code: number | null, signal?: string) => {
-        this.exitStatus = { code: code ?? null, signal: signal ?? null };
-      });
-      channel.on('close', () => {
-        const { code, signal } = this.exitStatus;
-        const how = signal ? `was killed by signal ${signal}` : `exited with code ${code ?? 'unknown'}`;
-        void this.end('exit', `the shell ${how}`);
-      });
-      void this.markActive(hostKey);
-    });
+    this.client!.shell(
+      { term: 'xterm-256color', cols: this.size.cols, rows: this.size.rows },
+      (err, channel) => {
+        if (err) return void this.end('error', `the server refused a shell: ${err.message}`);
+        if (this.ending) return void channel.close();
+        this.channel = channel;
+        channel.on('data', (data: Buffer) => this.onOutput(data));
+        channel.stderr.on('data', (data: Buffer) => this.onOutput(data));
+        channel.on('exit', (code: number | null, signal?: string) => {
+          this.exitStatus = { code: code ?? null, signal: signal ?? null };
+        });
+        channel.on('close', () => {
+          const { code, signal } = this.exitStatus;
+          const how = signal
+            ? `was killed by signal ${signal}`
+            : `exited with code ${code ?? 'unknown'}`;
+          void this.end('exit', `the shell ${how}`);
+        });
+        void this.markActive(hostKey);
+      },
+    );
   }
 
-  private async markActive(hostKey: { hostKeyFingerprint: string; hostKeyPinned: boolean }): Promise<void> {
+  private async markActive(hostKey: {
+    hostKeyFingerprint: string;
+    hostKeyPinned: boolean;
+  }): Promise<void> {
     this.deps.metrics.sessionsOpen.inc();
     await this.deps.bus.publish(this.id, { type: 'ready', ...hostKey });
     await this.deps.prisma.terminalSession.updateMany({
@@ -177,7 +210,10 @@ export class TerminalSession {
     // The gateway checks who may write; the worker checks again, so a message put on the bus
     // directly cannot type into someone else's session.
     if (msg.userId !== this.request.userId) {
-      this.log.warn({ userId: msg.userId, type: msg.type }, 'refused input from a user without control');
+      this.log.warn(
+        { userId: msg.userId, type: msg.type },
+        'refused input from a user without control',
+      );
       return;
     }
     switch (msg.type) {
@@ -218,7 +254,10 @@ export class TerminalSession {
     const { bus, prisma, metrics, workerId } = this.deps;
     const wasActive = this.channel !== undefined;
     const { code, signal } = reason === 'exit' ? this.exitStatus : { code: null, signal: null };
-    this.log.info({ reason, exitCode: code, bytesIn: this.bytesIn, bytesOut: this.bytesOut }, message);
+    this.log.info(
+      { reason, exitCode: code, bytesIn: this.bytesIn, bytesOut: this.bytesOut },
+      message,
+    );
     clearInterval(this.leaseTimer);
     await runAll(this.log, [
       () => this.stopListening?.(),
@@ -226,7 +265,14 @@ export class TerminalSession {
         this.channel?.close();
         this.client?.end();
       },
-      () => bus.publish(this.id, { type: 'ended', reason, message, exitCode: code, exitSignal: signal }),
+      () =>
+        bus.publish(this.id, {
+          type: 'ended',
+          reason,
+          message,
+          exitCode: code,
+          exitSignal: signal,
+        }),
       () =>
         this.request.kind === 'shell'
           ? prisma.terminalSession.updateMany({
@@ -243,7 +289,10 @@ export class TerminalSession {
               },
             })
           : undefined,
-      () => (this.request.kind === 'shell' ? this.audit('session.end', { reason, message, exitCode: code }) : undefined),
+      () =>
+        this.request.kind === 'shell'
+          ? this.audit('session.end', { reason, message, exitCode: code })
+          : undefined,
       () => bus.releaseOwnership(this.id, workerId),
     ]);
     if (wasActive) metrics.sessionsOpen.dec();

@@ -38,7 +38,10 @@ export interface SessionWorker {
 }
 
 /** Takes open requests from the bus while it has room, and runs each as a TerminalSession. */
-export function startSessionWorker(options: SessionWorkerOptions, deps: SessionWorkerDeps): SessionWorker {
+export function startSessionWorker(
+  options: SessionWorkerOptions,
+  deps: SessionWorkerDeps,
+): SessionWorker {
   const { bus, log } = deps;
   const now = deps.clock ?? Date.now;
   const sessions = new Map<string, TerminalSession>();
@@ -54,7 +57,10 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
     policy: new TargetPolicy({ deny: options.ssh.targetDeny, allow: options.ssh.targetAllow }),
     log,
     metrics: createWorkerMetrics(deps.registry),
-    ssh: { connectTimeoutMs: options.ssh.connectTimeoutMs, keepaliveIntervalMs: options.ssh.keepaliveIntervalMs },
+    ssh: {
+      connectTimeoutMs: options.ssh.connectTimeoutMs,
+      keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
+    },
   };
 
   async function handle(request: OpenRequest): Promise<void> {
@@ -91,7 +97,10 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
       }),
     onError: (err) => log.warn({ err }, 'session queue error'),
   });
-  log.info({ workerId: options.workerId, maxSessions: options.maxSessions }, 'session worker taking sessions');
+  log.info(
+    { workerId: options.workerId, maxSessions: options.maxSessions },
+    'session worker taking sessions',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -102,7 +111,9 @@ export function startSessionWorker(options: SessionWorkerOptions, deps: SessionW
       (stopping ??= (async () => {
         await consumer.stop();
         await Promise.all(
-          [...sessions.values()].map((s) => s.end('worker_shutdown', 'the session worker is shutting down')),
+          [...sessions.values()].map((s) =>
+            s.end('worker_shutdown', 'the session worker is shutting down'),
+          ),
         );
         log.info('session worker stopped');
       })()),

@@ -13,29 +13,50 @@ export class LoginSessions {
     private readonly lifetimeMs: number,
   ) {}
 
-  async create(userId: string, meta: { ip: string; userAgent: string | undefined }): Promise<{ token: string; expiresAt: Date }> {
+  async create(
+    userId: string,
+    meta: { ip: string; userAgent: string | undefined },
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomToken();
     const expiresAt = new Date(Date.now() + this.lifetimeMs);
     await this.prisma.loginSession.create({
-      data: { tokenHash: hashToken(token), userId, expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 500) ?? null },
+      data: {
+        tokenHash: hashToken(token),
+        userId,
+        expiresAt,
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, 500) ?? null,
+      },
     });
     return { token, expiresAt };
   }
 
   /** The user behind a cookie token, if the session is live and the user enabled. */
-  async resolve(token: string | undefined): Promise<{ user: User; loginSessionId: string } | undefined> {
+  async resolve(
+    token: string | undefined,
+  ): Promise<{ user: User; loginSessionId: string } | undefined> {
     if (!token || token.length > 200) return undefined;
-    const row = await this.prisma.loginSession.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+    const row = await this.prisma.loginSession.findUnique({
+      where: { tokenHash: hashToken(token) },
+      include: { user: true },
+    });
     const now = Date.now();
-    if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.disabled) return undefined;
+    if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.disabled)
+      return undefined;
     if (now - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
-      await this.prisma.loginSession.update({ where: { id: row.id }, data: { lastSeenAt: new Date(now) } });
+      await this.prisma.loginSession.update({
+        where: { id: row.id },
+        data: { lastSeenAt: new Date(now) },
+      });
     }
     return { user: row.user, loginSessionId: row.id };
   }
 
   /** Takes effect on every replica at once: each looks the token up in the database. */
   async revoke(loginSessionId: string): Promise<void> {
-    await this.prisma.loginSession.updateMany({ where: { id: loginSessionId, revokedAt: null }, data: { revokedAt: new Date() } });
+    await this.prisma.loginSession.updateMany({
+      where: { id: loginSessionId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
   }
 }

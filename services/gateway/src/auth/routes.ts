@@ -22,7 +22,12 @@ const setupSchema = z.object({
   password: z.string().max(1024),
 });
 
-export const publicUser = (u: User) => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role });
+export const publicUser = (u: User) => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.displayName,
+  role: u.role,
+});
 
 export interface AuthRouteDeps {
   prisma: PrismaClient;
@@ -38,7 +43,10 @@ export function authRoutes(deps: AuthRouteDeps): Router<GatewayState> {
   const router = new Router<GatewayState>({ prefix: '/api' });
 
   const startSession = async (ctx: GatewayContext, user: User) => {
-    const { token, expiresAt } = await sessions.create(user.id, { ip: ctx.ip, userAgent: ctx.get('User-Agent') || undefined });
+    const { token, expiresAt } = await sessions.create(user.id, {
+      ip: ctx.ip,
+      userAgent: ctx.get('User-Agent') || undefined,
+    });
     // Koa refuses Secure cookies on a plain connection unless told TLS ends at a proxy.
     ctx.cookies.secure = deps.secureCookies || ctx.secure;
     ctx.cookies.set(SESSION_COOKIE, token, {
@@ -56,7 +64,10 @@ export function authRoutes(deps: AuthRouteDeps): Router<GatewayState> {
     const ok = await checkPassword(password, user?.passwordHash);
     if (!ok || !user || user.disabled) {
       deps.metrics.logins.inc({ outcome: 'failure' });
-      await auditRequest(prisma, ctx, 'auth.login_failed', { actorName: username.slice(0, 64), details: { username: username.slice(0, 64) } });
+      await auditRequest(prisma, ctx, 'auth.login_failed', {
+        actorName: username.slice(0, 64),
+        details: { username: username.slice(0, 64) },
+      });
       // One message for unknown users, wrong passwords and disabled accounts alike.
       throw new AppError('invalid_credentials', 'Invalid username or password');
     }
@@ -70,7 +81,10 @@ export function authRoutes(deps: AuthRouteDeps): Router<GatewayState> {
   router.post('/auth/logout', requireUser, async (ctx) => {
     await sessions.revoke(ctx.state.loginSessionId!);
     ctx.cookies.set(SESSION_COOKIE, null, { httpOnly: true, sameSite: 'strict' });
-    await auditRequest(prisma, ctx, 'auth.logout', { targetType: 'user', targetId: ctx.state.user!.id });
+    await auditRequest(prisma, ctx, 'auth.logout', {
+      targetType: 'user',
+      targetId: ctx.state.user!.id,
+    });
     ctx.status = 204;
   });
 

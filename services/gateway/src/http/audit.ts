@@ -12,7 +12,12 @@ export interface AuditFields {
 }
 
 /** Records who did what, from where, for a request. */
-export function auditRequest(prisma: PrismaClient, ctx: GatewayContext, action: string, fields: AuditFields = {}): Promise<unknown> {
+export function auditRequest(
+  prisma: PrismaClient,
+  ctx: GatewayContext,
+  action: string,
+  fields: AuditFields = {},
+): Promise<unknown> {
   const { actorName, ...rest } = fields;
   return appendAuditEvent(prisma, {
     actorId: ctx.state.user?.id ?? null,

@@ -20,7 +20,13 @@ export function requestContext(log: Logger): Mw {
     } finally {
       if (ctx.path !== '/healthz' && ctx.path !== '/readyz' && ctx.path !== '/metrics') {
         ctx.state.log.info(
-          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started), userId: ctx.state.user?.id },
+          {
+            method: ctx.method,
+            path: ctx.path,
+            status: ctx.status,
+            ms: Math.round(performance.now() - started),
+            userId: ctx.state.user?.id,
+          },
           'request',
         );
       }
@@ -42,7 +48,10 @@ export function errorHandler(): Mw {
         err instanceof AppError
           ? err
           : bodyParserStatus === 415
-            ? new AppError('bad_request', 'request body must be JSON (Content-Type: application/json)')
+            ? new AppError(
+                'bad_request',
+                'request body must be JSON (Content-Type: application/json)',
+              )
             : bodyParserStatus === 413
               ? new AppError('payload_too_large', 'request body is too large')
               : bodyParserStatus === 400

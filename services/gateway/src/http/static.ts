@@ -23,9 +23,11 @@ const TYPES: Record<string, string> = {
 export async function staticUi(dir: string): Promise<Middleware<GatewayState>> {
   const files = new Map<string, string>();
   const found = await listFiles(dir).catch(() => []);
-  for (const entry of found) files.set('/' + path.relative(dir, entry).split(path.sep).join('/'), entry);
+  for (const entry of found)
+    files.set('/' + path.relative(dir, entry).split(path.sep).join('/'), entry);
   const index = files.get('/index.html');
-  if (!index) throw new Error(`the web UI is not built: ${dir}/index.html is missing (run npm run build)`);
+  if (!index)
+    throw new Error(`the web UI is not built: ${dir}/index.html is missing (run npm run build)`);
 
   return async (ctx, next) => {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || ctx.path.startsWith('/api/')) {

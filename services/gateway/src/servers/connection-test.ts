@@ -23,16 +23,34 @@ export async function testConnection(
     if (msg.type !== 'ended') return;
     settle(
       ready
-        ? { ok: true, hostKeyFingerprint: ready.hostKeyFingerprint, hostKeyPinned: ready.hostKeyPinned, message: msg.message }
+        ? {
+            ok: true,
+            hostKeyFingerprint: ready.hostKeyFingerprint,
+            hostKeyPinned: ready.hostKeyPinned,
+            message: msg.message,
+          }
         : { ok: false, reason: msg.reason, message: msg.message },
     );
   });
   const timer = setTimeout(
-    () => settle({ ok: false, reason: 'timeout', message: `no answer within ${Math.round(request.timeoutMs / 1000)} s (is a session worker running?)` }),
+    () =>
+      settle({
+        ok: false,
+        reason: 'timeout',
+        message: `no answer within ${Math.round(request.timeoutMs / 1000)} s (is a session worker running?)`,
+      }),
     request.timeoutMs,
   );
   try {
-    await bus.requestOpen({ sessionId, kind: 'test', userId: request.userId, serverId: request.serverId, cols: 80, rows: 24, deadline: Date.now() + request.timeoutMs });
+    await bus.requestOpen({
+      sessionId,
+      kind: 'test',
+      userId: request.userId,
+      serverId: request.serverId,
+      cols: 80,
+      rows: 24,
+      deadline: Date.now() + request.timeoutMs,
+    });
     return await result;
   } finally {
     clearTimeout(timer);

@@ -28,7 +28,8 @@ export const publicServer = (s: Server) => ({
   updatedAt: s.updatedAt,
 });
 
-export const secretContext = (serverId: string, field: 'secret' | 'passphrase') => `server:${serverId}:${field}`;
+export const secretContext = (serverId: string, field: 'secret' | 'passphrase') =>
+  `server:${serverId}:${field}`;
 
 /** Finds a server by id; a malformed id is as missing as an unknown one. */
 export async function findServer(prisma: PrismaClient, id: string): Promise<Server> {
@@ -51,15 +52,22 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
 
   const encryptAuth = (id: string, auth: CreateServerInput['auth']) =>
     auth.type === 'password'
-      ? { authType: 'password', secretEncrypted: keyring.encrypt(auth.password, secretContext(id, 'secret')), passphraseEncrypted: null }
+      ? {
+          authType: 'password',
+          secretEncrypted: keyring.encrypt(auth.password, secretContext(id, 'secret')),
+          passphraseEncrypted: null,
+        }
       : {
           authType: 'key',
           secretEncrypted: keyring.encrypt(auth.privateKey, secretContext(id, 'secret')),
-          passphraseEncrypted: auth.passphrase ? keyring.encrypt(auth.passphrase, secretContext(id, 'passphrase')) : null,
+          passphraseEncrypted: auth.passphrase
+            ? keyring.encrypt(auth.passphrase, secretContext(id, 'passphrase'))
+            : null,
         };
 
   const uniqueName = (err: unknown, name: string | undefined): never => {
-    if ((err as { code?: string }).code === 'P2002') throw new AppError('conflict', `a server named "${name}" already exists`, { field: 'name' });
+    if ((err as { code?: string }).code === 'P2002')
+      throw new AppError('conflict', `a server named "${name}" already exists`, { field: 'name' });
     throw err;
   };
 
@@ -77,10 +85,29 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
     const id = randomUUID();
     const server = await prisma.server
       .create({
-        data: { id, name: input.name, host: input.host, port: input.port, username: input.username, group: input.group ?? null, tags: input.tags, ...encryptAuth(id, input.auth) },
+        data: {
+          id,
+          name: input.name,
+          host: input.host,
+          port: input.port,
+          username: input.username,
+          group: input.group ?? null,
+          tags: input.tags,
+          ...encryptAuth(id, input.auth),
+        },
       })
       .catch((err: unknown) => uniqueName(err, input.name));
-    await auditRequest(prisma, ctx, 'server.create', { targetType: 'server', targetId: id, serverId: id, details: { name: server.name, host: server.host, port: server.port, username: server.username } });
+    await auditRequest(prisma, ctx, 'server.create', {
+      targetType: 'server',
+      targetId: id,
+      serverId: id,
+      details: {
+        name: server.name,
+        host: server.host,
+        port: server.port,
+        username: server.username,
+      },
+    });
     ctx.status = 201;
     ctx.body = { server: publicServer(server) };
   });
@@ -89,7 +116,10 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
     const existing = await findServer(prisma, ctx.params.id ?? '');
     const { auth, ...changes } = validate(updateServerSchema, ctx.request.body);
     const server = await prisma.server
-      .update({ where: { id: existing.id }, data: { ...changes, ...(auth ? encryptAuth(existing.id, auth) : {}) } })
+      .update({
+        where: { id: existing.id },
+        data: { ...changes, ...(auth ? encryptAuth(existing.id, auth) : {}) },
+      })
       .catch((err: unknown) => uniqueName(err, changes.name));
     await auditRequest(prisma, ctx, 'server.update', {
       targetType: 'server',
@@ -103,14 +133,28 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
   router.delete('/:id', requireAdmin, async (ctx) => {
     const server = await findServer(prisma, ctx.params.id ?? '');
     await prisma.server.delete({ where: { id: server.id } });
-    await auditRequest(prisma, ctx, 'server.delete', { targetType: 'server', targetId: server.id, serverId: server.id, details: { name: server.name } });
+    await auditRequest(prisma, ctx, 'server.delete', {
+      targetType: 'server',
+      targetId: server.id,
+      serverId: server.id,
+      details: { name: server.name },
+    });
     ctx.status = 204;
   });
 
   router.post('/:id/test', requireUser, async (ctx) => {
     const server = await findServer(prisma, ctx.params.id ?? '');
-    const result = await testConnection(deps.bus, { userId: ctx.state.user!.id, serverId: server.id, timeoutMs: deps.testTimeoutMs });
-    await auditRequest(prisma, ctx, 'server.test', { targetType: 'server', targetId: server.id, serverId: server.id, details: { ok: result.ok, message: result.message } });
+    const result = await testConnection(deps.bus, {
+      userId: ctx.state.user!.id,
+      serverId: server.id,
+      timeoutMs: deps.testTimeoutMs,
+    });
+    await auditRequest(prisma, ctx, 'server.test', {
+      targetType: 'server',
+      targetId: server.id,
+      serverId: server.id,
+      details: { ok: result.ok, message: result.message },
+    });
     ctx.body = result;
   });
 

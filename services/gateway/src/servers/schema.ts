@@ -6,7 +6,8 @@ import { z } from 'zod';
 // be read as an option by tools downstream; control characters could forge log lines.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 const USERNAME = /^[A-Za-z0-9_.][A-Za-z0-9_.@-]*$/;
 
 const safeText = (max: number) =>
@@ -24,7 +25,10 @@ const host = z
   .max(253)
   .refine((s) => !s.startsWith('-'), 'must not begin with "-"')
   .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-  .refine((s) => isIP(s.replace(/^\[|\]$/g, '')) !== 0 || HOSTNAME.test(s), 'must be a hostname or an IP address')
+  .refine(
+    (s) => isIP(s.replace(/^\[|\]$/g, '')) !== 0 || HOSTNAME.test(s),
+    'must be a hostname or an IP address',
+  )
   .transform((s) => s.replace(/^\[|\]$/g, ''));
 
 const username = z
@@ -40,7 +44,11 @@ const secretText = (max: number) => z.string().min(1, 'must not be empty').max(m
 const auth = z.discriminatedUnion('type', [
   z.object({ type: z.literal('password'), password: secretText(1024) }).strict(),
   z
-    .object({ type: z.literal('key'), privateKey: secretText(16_384), passphrase: z.string().max(1024).optional() })
+    .object({
+      type: z.literal('key'),
+      privateKey: secretText(16_384),
+      passphrase: z.string().max(1024).optional(),
+    })
     .strict()
     .superRefine((value, ctx) => {
       const parsed = ssh2.utils.parseKey(value.privateKey, value.passphrase);
@@ -49,7 +57,9 @@ const auth = z.discriminatedUnion('type', [
         ctx.addIssue({
           code: 'custom',
           path: [wantsPassphrase ? 'passphrase' : 'privateKey'],
-          message: wantsPassphrase ? 'is missing or wrong for this private key' : 'is not a private key ssh can use',
+          message: wantsPassphrase
+            ? 'is missing or wrong for this private key'
+            : 'is not a private key ssh can use',
         });
       }
     }),

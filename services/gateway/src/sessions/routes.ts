@@ -42,7 +42,10 @@ export function sessionRoutes(deps: { prisma: PrismaClient }): Router<GatewaySta
     const user = ctx.state.user!;
     const { status, limit } = validate(listQuery, ctx.query);
     const sessions = await deps.prisma.terminalSession.findMany({
-      where: { ...(user.role === 'admin' ? {} : { userId: user.id }), ...(status ? { status } : {}) },
+      where: {
+        ...(user.role === 'admin' ? {} : { userId: user.id }),
+        ...(status ? { status } : {}),
+      },
       include: { server: true },
       orderBy: { createdAt: 'desc' },
       take: limit,
@@ -53,9 +56,12 @@ export function sessionRoutes(deps: { prisma: PrismaClient }): Router<GatewaySta
   router.get('/:id', requireUser, async (ctx) => {
     const user = ctx.state.user!;
     const id = ctx.params.id ?? '';
-    const session = UUID.test(id) ? await deps.prisma.terminalSession.findUnique({ where: { id }, include: { server: true } }) : null;
+    const session = UUID.test(id)
+      ? await deps.prisma.terminalSession.findUnique({ where: { id }, include: { server: true } })
+      : null;
     // Someone else's session is as missing as one that does not exist.
-    if (!session || (session.userId !== user.id && user.role !== 'admin')) throw new AppError('not_found', 'session not found');
+    if (!session || (session.userId !== user.id && user.role !== 'admin'))
+      throw new AppError('not_found', 'session not found');
     ctx.body = { session: publicSession(session) };
   });
 

@@ -48,7 +48,14 @@ export class TerminalConnection {
     this.ws.on('error', (err) => this.log.warn({ err }, 'terminal socket error'));
 
     await prisma.terminalSession.create({
-      data: { id: this.sessionId, userId: this.user.id, serverId: this.server.id, cols: this.size.cols, rows: this.size.rows, clientIp: this.clientIp },
+      data: {
+        id: this.sessionId,
+        userId: this.user.id,
+        serverId: this.server.id,
+        cols: this.size.cols,
+        rows: this.size.rows,
+        clientIp: this.clientIp,
+      },
     });
     await appendAuditEvent(prisma, {
       actorId: this.user.id,
@@ -63,10 +70,18 @@ export class TerminalConnection {
     });
     // Watch before asking, so not one byte of the first output is missed.
     this.unsubscribe = await bus.watch(this.sessionId, (msg) => this.onSessionMessage(msg));
-    this.send({ type: 'session', id: this.sessionId, serverId: this.server.id, serverName: this.server.name });
+    this.send({
+      type: 'session',
+      id: this.sessionId,
+      serverId: this.server.id,
+      serverName: this.server.name,
+    });
     this.openTimer = setTimeout(() => {
       if (this.state === 'opening') {
-        void this.finish('timeout', `no session worker took the session within ${Math.round(openTimeoutMs / 1000)} s`);
+        void this.finish(
+          'timeout',
+          `no session worker took the session within ${Math.round(openTimeoutMs / 1000)} s`,
+        );
       }
     }, openTimeoutMs);
     await bus.requestOpen({
@@ -95,14 +110,27 @@ export class TerminalConnection {
       case 'accepted':
         this.state = 'accepted';
         clearTimeout(this.openTimer);
-        this.unwatchLease = this.deps.leaseWatch.watch(this.sessionId, () => void this.onWorkerLost());
+        this.unwatchLease = this.deps.leaseWatch.watch(
+          this.sessionId,
+          () => void this.onWorkerLost(),
+        );
         return;
       case 'ready':
         this.state = 'ready';
-        this.send({ type: 'ready', hostKeyFingerprint: msg.hostKeyFingerprint, hostKeyPinned: msg.hostKeyPinned });
+        this.send({
+          type: 'ready',
+          hostKeyFingerprint: msg.hostKeyFingerprint,
+          hostKeyPinned: msg.hostKeyPinned,
+        });
         return;
       case 'ended':
-        void this.close({ type: 'exit', reason: msg.reason, message: msg.message, code: msg.exitCode, signal: msg.exitSignal });
+        void this.close({
+          type: 'exit',
+          reason: msg.reason,
+          message: msg.message,
+          code: msg.exitCode,
+          signal: msg.exitSignal,
+        });
         return;
     }
   }
@@ -110,7 +138,12 @@ export class TerminalConnection {
   private onClientFrame(data: RawData, isBinary: boolean): void {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
-      if (this.state !== 'ready') return this.send({ type: 'error', code: 'not_ready', message: 'the terminal is not connected yet' });
+      if (this.state !== 'ready')
+        return this.send({
+          type: 'error',
+          code: 'not_ready',
+          message: 'the terminal is not connected yet',
+        });
       this.deps.metrics.bytes.inc({ direction: 'in' }, bytes.length);
       this.relay({ type: 'input', userId: this.user.id, data: bytes });
       return;
@@ -119,7 +152,12 @@ export class TerminalConnection {
     if (!parsed.ok) return this.send({ type: 'error', code: parsed.code, message: parsed.message });
     switch (parsed.message.type) {
       case 'resize':
-        this.relay({ type: 'resize', userId: this.user.id, cols: parsed.message.cols, rows: parsed.message.rows });
+        this.relay({
+          type: 'resize',
+          userId: this.user.id,
+          cols: parsed.message.cols,
+          rows: parsed.message.rows,
+        });
         return;
       case 'close':
         this.relay({ type: 'close', userId: this.user.id });
@@ -130,7 +168,11 @@ export class TerminalConnection {
   private relay(msg: Parameters<SessionBus['sendInput']>[1]): void {
     this.deps.bus.sendInput(this.sessionId, msg).catch((err: unknown) => {
       this.log.warn({ err }, 'could not relay input to the session');
-      this.send({ type: 'error', code: 'not_ready', message: 'the session is unreachable right now' });
+      this.send({
+        type: 'error',
+        code: 'not_ready',
+        message: 'the session is unreachable right now',
+      });
     });
   }
 
@@ -155,7 +197,10 @@ export class TerminalConnection {
 
   private async markEnded(reason: string, message: string): Promise<void> {
     await this.deps.prisma.terminalSession
-      .updateMany({ where: { id: this.sessionId, endedAt: null }, data: { status: 'ended', endedAt: new Date(), endReason: reason, endMessage: message } })
+      .updateMany({
+        where: { id: this.sessionId, endedAt: null },
+        data: { status: 'ended', endedAt: new Date(), endReason: reason, endMessage: message },
+      })
       .catch((err: unknown) => this.log.error({ err }, 'could not record the session end'));
   }
 
@@ -165,11 +210,16 @@ export class TerminalConnection {
     clearTimeout(this.openTimer);
     this.unwatchLease?.();
     if (final) {
-      this.log.info({ reason: final.type === 'exit' ? final.reason : undefined }, 'terminal session ended');
+      this.log.info(
+        { reason: final.type === 'exit' ? final.reason : undefined },
+        'terminal session ended',
+      );
       this.send(final);
       this.ws.close(1000, 'session ended');
     }
-    await this.unsubscribe?.().catch((err: unknown) => this.log.warn({ err }, 'could not unsubscribe'));
+    await this.unsubscribe?.().catch((err: unknown) =>
+      this.log.warn({ err }, 'could not unsubscribe'),
+    );
   }
 
   private send(msg: ServerMessage): void {

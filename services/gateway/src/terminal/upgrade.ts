@@ -26,7 +26,10 @@ export interface TerminalUpgradeDeps extends TerminalDeps {
  * before the upgrade (Origin, login cookie, the request itself, the server), so a refused
  * client never gets a socket and no SSH work starts for it.
  */
-export function attachTerminalSockets(httpServer: HttpServer, deps: TerminalUpgradeDeps): { close(): void } {
+export function attachTerminalSockets(
+  httpServer: HttpServer,
+  deps: TerminalUpgradeDeps,
+): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -40,13 +43,21 @@ export function attachTerminalSockets(httpServer: HttpServer, deps: TerminalUpgr
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== TERMINAL_PATH) return refuse(socket, 404, 'Not Found');
     const origin = req.headers.origin;
-    if (!origin || !deps.allowedOrigins.includes(origin)) return refuse(socket, 403, 'Origin not allowed');
-    const auth = await deps.sessions.resolve(new Cookies(req, undefinedResponse).get(SESSION_COOKIE));
+    if (!origin || !deps.allowedOrigins.includes(origin))
+      return refuse(socket, 403, 'Origin not allowed');
+    const auth = await deps.sessions.resolve(
+      new Cookies(req, undefinedResponse).get(SESSION_COOKIE),
+    );
     if (!auth) return refuse(socket, 401, 'Not logged in');
     const serverId = url.searchParams.get('serverId') ?? '';
-    const size = terminalSizeSchema.safeParse({ cols: Number(url.searchParams.get('cols') ?? 80), rows: Number(url.searchParams.get('rows') ?? 24) });
+    const size = terminalSizeSchema.safeParse({
+      cols: Number(url.searchParams.get('cols') ?? 80),
+      rows: Number(url.searchParams.get('rows') ?? 24),
+    });
     if (!size.success) return refuse(socket, 400, 'Invalid terminal size');
-    const server = UUID.test(serverId) ? await deps.prisma.server.findUnique({ where: { id: serverId } }) : null;
+    const server = UUID.test(serverId)
+      ? await deps.prisma.server.findUnique({ where: { id: serverId } })
+      : null;
     if (!server) return refuse(socket, 404, 'Server not found');
 
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -63,7 +74,15 @@ export function attachTerminalSockets(httpServer: HttpServer, deps: TerminalUpgr
         deps.metrics.websockets.dec();
       });
       const clientIp = clientAddress(req, deps.trustProxy);
-      const connection = new TerminalConnection(ws, randomUUID(), auth.user, server, size.data, clientIp, deps);
+      const connection = new TerminalConnection(
+        ws,
+        randomUUID(),
+        auth.user,
+        server,
+        size.data,
+        clientIp,
+        deps,
+      );
       connection.start().catch((err: unknown) => {
         deps.log.error({ err }, 'could not start a terminal session');
         ws.close(1011, 'could not start the session');
@@ -80,7 +99,9 @@ export function attachTerminalSockets(httpServer: HttpServer, deps: TerminalUpgr
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }
 
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
