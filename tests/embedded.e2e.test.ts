@@ -156,7 +156,7 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
       { auth: { type: 'key', privateKey: sshd.encryptedPrivateKey } },
       'is missing or wrong',
     ],
-  ])('refuses a server whose %s is bad (%j)', async (field, override, message) => {
+  ])('refuses a server whose %s is bad (case %#)', async (field, override, message) => {
     const res = await sp.admin.request('POST', '/api/servers', sshdServer(sshd, override));
     expect(res.status).toBe(400);
     expect(res.body.error.details.field).toBe(field);
