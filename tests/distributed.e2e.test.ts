@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { startDistributed, type Distributed } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
+import { ApiClient } from './support/api.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 // Distributed mode for real: a gateway and session workers as separate processes, meeting on
@@ -13,7 +14,7 @@ let serverId: string;
 
 beforeAll(async () => {
   cluster = await startDistributed({
-    gateways: 1,
+    gateways: 2,
     workers: 2,
     workerEnv: { SALLYPORT_WORKER_MAX_SESSIONS: '1' },
   });
@@ -102,5 +103,33 @@ describe('a terminal in distributed mode', () => {
       status: 'ended',
       endReason: 'worker_shutdown',
     });
+  });
+});
+
+describe('login throttling across gateway replicas', () => {
+  it('counts failures on every gateway against one limit, and says when to retry', async () => {
+    const [a, b] = cluster.gateways.map((g) => new ApiClient(g.url!));
+    // Ten failures (the default limit), alternating between the two gateways.
+    for (let i = 0; i < 10; i++) {
+      const res = await (i % 2 ? b! : a!).request('POST', '/api/auth/login', {
+        username: 'mallory',
+        password: `guess-${i}`,
+      });
+      expect(res.status).toBe(401);
+    }
+    for (const client of [a!, b!]) {
+      const res = await fetch(`${client.baseUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'mallory', password: 'another-guess' }),
+      });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await res.json()) as any).error.message).toMatch(
+        /^too many failed logins; try again in \d+ minutes?$/,
+      );
+    }
+    // Another user is not affected.
+    await new ApiClient(cluster.gateways[1]!.url!).login('admin', cluster.adminPassword);
   });
 });

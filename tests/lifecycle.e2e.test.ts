@@ -1,10 +1,13 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, spawnService, type ServiceHandle } from './harness/processes.js';
 import { createTestDatabase, type TestDatabase } from './harness/postgres.js';
 import { ApiClient } from './support/api.js';
+import { startEmbedded } from './support/sallyport.js';
+import { sshdServer } from './support/target.js';
+import { TerminalClient } from './support/terminal-client.js';
 
 // What an operator meets before any terminal: first start, restart, bad settings, health.
 
@@ -148,6 +151,28 @@ describe('health endpoints of a worker', () => {
       expect(metrics).toContain('process_resident_memory_bytes');
     } finally {
       await proc.stop();
+    }
+  });
+});
+
+describe('connection attempts', () => {
+  it('are limited per user per minute, over HTTP and WebSocket', async () => {
+    const sp = await startEmbedded({ SALLYPORT_CONNECTS_PER_MINUTE: '2' });
+    try {
+      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+      expect((await sp.admin.request('POST', `/api/servers/${server.id}/test`)).body.ok).toBe(true);
+      expect((await sp.admin.request('POST', `/api/servers/${server.id}/test`)).body.ok).toBe(true);
+      const third = await sp.admin.request('POST', `/api/servers/${server.id}/test`);
+      expect(third.status).toBe(429);
+      expect(third.body.error.message).toBe('too many connection attempts; wait a minute');
+      const socket = TerminalClient.open(
+        sp.url,
+        { serverId: server.id },
+        { cookie: sp.admin.cookie, origin: sp.admin.origin },
+      );
+      await expect(socket).rejects.toMatchObject({ status: 429 });
+    } finally {
+      await sp.stop();
     }
   });
 });

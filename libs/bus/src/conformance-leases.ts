@@ -82,3 +82,23 @@ export function leaseTests(fixture: () => TransportFixture): void {
     await expect(t.acquireLease(unique('lease'), 'w1', Number.NaN)).rejects.toThrow(RangeError);
   });
 }
+
+/** Fixed-window counters: the primitive behind rate limits shared by replicas. */
+export function windowTests(fixture: () => TransportFixture): void {
+  it('counts across transports, reads without counting, and resets when the window closes', async () => {
+    const [a, b] = [await fixture().open(), await fixture().open()];
+    const key = unique('window');
+    expect(await a.countInWindow(key, SHORT_TTL_MS, false)).toEqual({ count: 0, resetInMs: 0 });
+    expect((await a.countInWindow(key, SHORT_TTL_MS, true)).count).toBe(1);
+    const second = await b.countInWindow(key, SHORT_TTL_MS, true);
+    expect(second.count).toBe(2);
+    expect(second.resetInMs).toBeGreaterThan(0);
+    expect(second.resetInMs).toBeLessThanOrEqual(SHORT_TTL_MS);
+    expect((await a.countInWindow(key, SHORT_TTL_MS, false)).count).toBe(2);
+    await eventually(async () => {
+      fixture().advance(100);
+      return (await b.countInWindow(key, SHORT_TTL_MS, false)).count;
+    }).toBe(0);
+    expect((await a.countInWindow(key, SHORT_TTL_MS, true)).count).toBe(1);
+  });
+}

@@ -13,7 +13,7 @@ import {
   type FixtureFactory,
   type TransportFixture,
 } from './conformance-support.js';
-import { leaseTests } from './conformance-leases.js';
+import { leaseTests, windowTests } from './conformance-leases.js';
 import { queueTests } from './conformance-queue.js';
 import { sessionBusTests } from './conformance-session-bus.js';
 
@@ -37,6 +37,7 @@ export function describeTransportConformance(name: string, makeFixture: FixtureF
     describe('publish/subscribe', () => pubSubTests(current));
     describe('work queue', () => queueTests(current));
     describe('leases', () => leaseTests(current));
+    describe('window counters', () => windowTests(current));
     describe('lifecycle', () => lifecycleTests(current));
     describe('SessionBus', () => sessionBusTests(current));
   });

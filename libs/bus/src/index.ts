@@ -1,5 +1,11 @@
 // The public surface of @sallyport/bus.
-export type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
+export type {
+  ConsumeOptions,
+  QueueConsumer,
+  Transport,
+  Unsubscribe,
+  WindowCount,
+} from './transport.js';
 export {
   decodeInputMessage,
   decodeOpenRequest,
@@ -21,3 +27,4 @@ export {
 } from './memory-backend.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { createRedisTransport, type RedisTransportOptions } from './redis-transport.js';
+export { RateLimiter, type Limit, type LimitVerdict } from './rate-limiter.js';

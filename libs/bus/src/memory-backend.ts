@@ -15,7 +15,7 @@ interface Lease {
 
 type Delivery = (payload: Buffer) => void;
 
-// Expired leases nobody touches again would pile up; sweep them every so many acquisitions.
+// Expired leases and windows nobody touches again would pile up; sweep them every so many uses.
 const SWEEP_EVERY = 256;
 
 export class MemoryBackend {
@@ -23,6 +23,7 @@ export class MemoryBackend {
   private readonly channels = new Map<string, Set<Delivery>>();
   private readonly queues = new Map<string, MemoryQueue>();
   private readonly leases = new Map<string, Lease>();
+  private readonly windows = new Map<string, { count: number; closesAt: number }>();
   private acquisitions = 0;
 
   constructor(options: MemoryBackendOptions = {}) {
@@ -66,7 +67,7 @@ export class MemoryBackend {
   }
 
   acquireLease(key: string, owner: string, ttlMs: number): boolean {
-    if (++this.acquisitions % SWEEP_EVERY === 0) this.sweepLeases();
+    if (++this.acquisitions % SWEEP_EVERY === 0) this.sweepExpired();
     if (this.liveLease(key)) return false;
     this.leases.set(key, { owner, expiresAt: this.clock() + ttlMs });
     return true;
@@ -87,6 +88,24 @@ export class MemoryBackend {
     return this.liveLease(key)?.owner ?? null;
   }
 
+  countInWindow(key: string, windowMs: number, add: boolean): { count: number; resetInMs: number } {
+    if (++this.acquisitions % SWEEP_EVERY === 0) this.sweepExpired();
+    const now = this.clock();
+    let window = this.windows.get(key);
+    if (window && window.closesAt <= now) {
+      this.windows.delete(key);
+      window = undefined;
+    }
+    if (add) {
+      window ??= { count: 0, closesAt: now + windowMs };
+      window.count += 1;
+      this.windows.set(key, window);
+    }
+    return window
+      ? { count: window.count, resetInMs: window.closesAt - now }
+      : { count: 0, resetInMs: 0 };
+  }
+
   /** Expiry is evaluated lazily, on access, against the injected clock. */
   private liveLease(key: string): Lease | undefined {
     const lease = this.leases.get(key);
@@ -97,8 +116,11 @@ export class MemoryBackend {
     return lease;
   }
 
-  private sweepLeases(): void {
+  private sweepExpired(): void {
     const now = this.clock();
+    for (const [key, window] of this.windows) {
+      if (window.closesAt <= now) this.windows.delete(key);
+    }
     for (const [key, lease] of this.leases) {
       if (lease.expiresAt <= now) this.leases.delete(key);
     }

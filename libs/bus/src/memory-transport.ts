@@ -1,7 +1,13 @@
 // The bus for embedded mode: one process runs every service, so the "Redis" is a MemoryBackend
 // in this process. It keeps Redis's semantics (asynchronous ordered pub/sub, consumer groups
 // with claiming, leases that lapse) so services cannot come to rely on anything only it does.
-import type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
+import type {
+  ConsumeOptions,
+  QueueConsumer,
+  Transport,
+  Unsubscribe,
+  WindowCount,
+} from './transport.js';
 import { consoleLogger, type BusLogger } from './logger.js';
 import {
   claimCheckIntervalMs,
@@ -101,6 +107,10 @@ class MemoryTransport implements Transport {
 
   leaseOwners(keys: readonly string[]): Promise<(string | null)[]> {
     return this.run(() => keys.map((key) => this.backend.leaseOwner(key)));
+  }
+
+  countInWindow(key: string, windowMs: number, add: boolean): Promise<WindowCount> {
+    return this.run(() => this.backend.countInWindow(key, windowMs, add));
   }
 
   ping(): Promise<void> {

@@ -3,7 +3,13 @@
 // subscription, and one blocking connection per queue consumer. Every name is prefixed by
 // hand — ioredis's keyPrefix does not apply to pub/sub channels, so it is not used at all.
 import type { Redis } from 'ioredis';
-import type { ConsumeOptions, QueueConsumer, Transport, Unsubscribe } from './transport.js';
+import type {
+  ConsumeOptions,
+  QueueConsumer,
+  Transport,
+  Unsubscribe,
+  WindowCount,
+} from './transport.js';
 import { consoleLogger, type BusLogger } from './logger.js';
 import { closedError, leaseTtl, MAX_QUEUE_LENGTH, withTimeout } from './internal.js';
 import { openConnection, quitConnection } from './redis-connection.js';
@@ -28,6 +34,17 @@ const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`;
+
+// INCR and the window's expiry in one step, so a crash between them cannot leave a counter
+// that never expires.
+const COUNT_IN_WINDOW = `local count
+if ARGV[2] == '1' then
+  count = redis.call('INCR', KEYS[1])
+  if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+else
+  count = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
+return {count, redis.call('PTTL', KEYS[1])}`;
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -129,6 +146,14 @@ class RedisTransport implements Transport {
     this.assertOpen();
     if (keys.length === 0) return []; // MGET without keys is a syntax error
     return this.guard(this.commands.mget(keys.map((key) => this.prefix + key)));
+  }
+
+  async countInWindow(key: string, windowMs: number, add: boolean): Promise<WindowCount> {
+    this.assertOpen();
+    const [count, ttl] = (await this.guard(
+      this.commands.eval(COUNT_IN_WINDOW, 1, this.prefix + key, windowMs, add ? '1' : '0'),
+    )) as [number, number];
+    return count > 0 ? { count, resetInMs: Math.max(ttl, 0) } : { count: 0, resetInMs: 0 };
   }
 
   /**

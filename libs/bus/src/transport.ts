@@ -34,6 +34,13 @@ export interface Transport {
   /** Current holder of each key, null where the lease is free or lapsed. */
   leaseOwners(keys: readonly string[]): Promise<(string | null)[]>;
 
+  /**
+   * Counts events under `key` in a fixed window of `windowMs` that opens with the first event,
+   * shared by every process on the bus (rate limits across replicas). With `add` false it only
+   * reads the count.
+   */
+  countInWindow(key: string, windowMs: number, add: boolean): Promise<WindowCount>;
+
   /** Resolves when the transport's backing service answers (used by /readyz). */
   ping(): Promise<void>;
   /** Stop every consumer and subscription and close connections. Idempotent. */
@@ -41,6 +48,13 @@ export interface Transport {
 }
 
 export type Unsubscribe = () => Promise<void>;
+
+export interface WindowCount {
+  /** Events counted in the current window (0 when none is open). */
+  count: number;
+  /** Milliseconds until the window closes (0 when none is open). */
+  resetInMs: number;
+}
 
 export interface ConsumeOptions {
   queue: string;

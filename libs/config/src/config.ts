@@ -44,6 +44,9 @@ const schema = z.object({
   SALLYPORT_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   SALLYPORT_BUS_PREFIX: z.string().min(1).default('sp:'),
   SALLYPORT_LOGIN_SESSION_HOURS: int(1, 24 * 90).default(12),
+  SALLYPORT_LOGIN_FAILURES_PER_USER: int(1, 10_000).default(10),
+  SALLYPORT_LOGIN_FAILURES_PER_IP: int(1, 100_000).default(50),
+  SALLYPORT_CONNECTS_PER_MINUTE: int(1, 100_000).default(60),
   SALLYPORT_WORKER_ID: z.string().min(1).optional(),
   SALLYPORT_WORKER_MAX_SESSIONS: int(1, 100_000).default(500),
   SALLYPORT_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -118,6 +121,11 @@ function toConfig(e: z.infer<typeof schema>) {
       trustProxy: e.SALLYPORT_TRUST_PROXY,
       loginSessionHours: e.SALLYPORT_LOGIN_SESSION_HOURS,
       openTimeoutMs: e.SALLYPORT_OPEN_TIMEOUT_MS,
+      /** Failed logins allowed per username and per client address in 15 minutes. */
+      loginFailuresPerUser: e.SALLYPORT_LOGIN_FAILURES_PER_USER,
+      loginFailuresPerIp: e.SALLYPORT_LOGIN_FAILURES_PER_IP,
+      /** Terminal opens and connection tests allowed per user per minute. */
+      connectsPerMinute: e.SALLYPORT_CONNECTS_PER_MINUTE,
     },
     worker: {
       id: e.SALLYPORT_WORKER_ID ?? `${hostname()}-${process.pid}`,

@@ -1,3 +1,4 @@
+import { RateLimiter, SessionBus } from '@sallyport/bus';
 import { loadConfig } from '@sallyport/config';
 import { startGateway, uiDir } from '@sallyport/gateway';
 import { createLogger } from '@sallyport/log';
@@ -21,7 +22,8 @@ runMain('sallyport', async () => {
 
   const keyring = await openKeyring(config, log, { allowKeyFile: true });
   const db = await openDatabaseFromConfig(config, { allowPglite: true });
-  const bus = openBus(config, log, { allowMemory: true });
+  const transport = openBus(config, log, { allowMemory: true });
+  const bus = new SessionBus(transport);
   const worker = startSessionWorker(
     { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
     { bus, prisma: db.prisma, keyring, log, registry },
@@ -31,10 +33,11 @@ runMain('sallyport', async () => {
     {
       prisma: db.prisma,
       bus,
+      limiter: new RateLimiter(transport),
       keyring,
       log,
       registry,
-      checks: { database: () => db.ping(), bus: () => bus.ping() },
+      checks: { database: () => db.ping(), bus: () => transport.ping() },
     },
   );
   log.info(
@@ -46,7 +49,7 @@ runMain('sallyport', async () => {
   onShutdown(log, [
     ['session worker', () => worker.stop()],
     ['gateway', () => gateway.close()],
-    ['bus', () => bus.close()],
+    ['bus', () => transport.close()],
     ['database', () => db.close()],
   ]);
 });

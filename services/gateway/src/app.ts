@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
-import type { SessionBus } from '@sallyport/bus';
+import type { RateLimiter, SessionBus } from '@sallyport/bus';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
@@ -13,6 +13,8 @@ import {
   type Registry,
 } from '@sallyport/observability';
 import { LoginSessions } from './auth/login-sessions.js';
+import { LoginThrottle } from './auth/login-throttle.js';
+import { ConnectThrottle } from './http/connect-throttle.js';
 import { authRoutes } from './auth/routes.js';
 import { Setup } from './auth/setup.js';
 import type { GatewayState } from './http/context.js';
@@ -39,6 +41,9 @@ export interface GatewayOptions {
   trustProxy: boolean;
   loginSessionHours: number;
   openTimeoutMs: number;
+  loginFailuresPerUser: number;
+  loginFailuresPerIp: number;
+  connectsPerMinute: number;
   /** The built web UI; omitted, the gateway serves the API only. */
   uiDir?: string | undefined;
   adminUser?: string | undefined;
@@ -48,6 +53,7 @@ export interface GatewayOptions {
 export interface GatewayDeps {
   prisma: PrismaClient;
   bus: SessionBus;
+  limiter: RateLimiter;
   keyring: Keyring;
   log: Logger;
   registry: Registry;
@@ -68,6 +74,11 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
   const metrics = createGatewayMetrics(deps.registry);
   const sessions = new LoginSessions(prisma, options.loginSessionHours * 3600_000);
   const setup = new Setup(prisma, log);
+  const throttle = new LoginThrottle(deps.limiter, {
+    failuresPerUser: options.loginFailuresPerUser,
+    failuresPerIp: options.loginFailuresPerIp,
+  });
+  const connectThrottle = new ConnectThrottle(deps.limiter, options.connectsPerMinute);
 
   const app = new Koa<GatewayState>({ proxy: options.trustProxy });
   app.silent = true; // errors are logged by errorHandler with the request id
@@ -79,11 +90,19 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
   app.use(authenticate(sessions));
   for (const router of [
-    authRoutes({ prisma, sessions, setup, metrics, secureCookies: options.secureCookies }),
+    authRoutes({
+      prisma,
+      sessions,
+      setup,
+      throttle,
+      metrics,
+      secureCookies: options.secureCookies,
+    }),
     serverRoutes({
       prisma,
       keyring: deps.keyring,
       bus: deps.bus,
+      connectThrottle,
       testTimeoutMs: options.openTimeoutMs,
     }),
     sessionRoutes({ prisma }),
@@ -91,12 +110,12 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
     app.use(router.routes()).use(router.allowedMethods());
   }
   if (options.uiDir) app.use(await staticUi(options.uiDir));
-  return { app, sessions, setup, metrics };
+  return { app, sessions, setup, metrics, connectThrottle };
 }
 
 /** The gateway, listening: the app plus the terminal WebSockets on the same port. */
 export async function startGateway(options: GatewayOptions, deps: GatewayDeps): Promise<Gateway> {
-  const { app, sessions, setup, metrics } = await createGatewayApp(options, deps);
+  const { app, sessions, setup, metrics, connectThrottle } = await createGatewayApp(options, deps);
   await setup.onStart(options);
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));
@@ -105,6 +124,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     bus: deps.bus,
     prisma: deps.prisma,
     sessions,
+    connectThrottle,
     leaseWatch,
     metrics,
     log: deps.log,

@@ -1,3 +1,4 @@
+import { RateLimiter, SessionBus } from '@sallyport/bus';
 import { loadConfig } from '@sallyport/config';
 import { createLogger } from '@sallyport/log';
 import { createRegistry } from '@sallyport/observability';
@@ -19,22 +20,24 @@ runMain('gateway', async () => {
 
   const keyring = await openKeyring(config, log, { allowKeyFile: false });
   const db = await openDatabaseFromConfig(config, { allowPglite: false });
-  const bus = openBus(config, log, { allowMemory: false });
+  const transport = openBus(config, log, { allowMemory: false });
+  const bus = new SessionBus(transport);
   const gateway = await startGateway(
     { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
     {
       prisma: db.prisma,
       bus,
+      limiter: new RateLimiter(transport),
       keyring,
       log,
       registry,
-      checks: { database: () => db.ping(), bus: () => bus.ping() },
+      checks: { database: () => db.ping(), bus: () => transport.ping() },
     },
   );
 
   onShutdown(log, [
     ['gateway', () => gateway.close()],
-    ['bus', () => bus.close()],
+    ['bus', () => transport.close()],
     ['database', () => db.close()],
   ]);
 });

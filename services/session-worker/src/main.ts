@@ -1,3 +1,4 @@
+import { SessionBus } from '@sallyport/bus';
 import { loadConfig } from '@sallyport/config';
 import { createLogger } from '@sallyport/log';
 import { createRegistry, startOpsServer } from '@sallyport/observability';
@@ -18,7 +19,8 @@ runMain('session-worker', async () => {
 
   const keyring = await openKeyring(config, log, { allowKeyFile: false });
   const db = await openDatabaseFromConfig(config, { allowPglite: false });
-  const bus = openBus(config, log, { allowMemory: false });
+  const transport = openBus(config, log, { allowMemory: false });
+  const bus = new SessionBus(transport);
   const worker = startSessionWorker(
     { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
     { bus, prisma: db.prisma, keyring, log, registry },
@@ -27,14 +29,14 @@ runMain('session-worker', async () => {
     host: config.worker.httpHost,
     port: config.worker.httpPort,
     registry,
-    checks: { database: () => db.ping(), bus: () => bus.ping() },
+    checks: { database: () => db.ping(), bus: () => transport.ping() },
   });
   log.info({ url: ops.url, workerId: config.worker.id }, 'session worker ready');
 
   onShutdown(log, [
     ['worker', () => worker.stop()],
     ['ops server', () => ops.close()],
-    ['bus', () => bus.close()],
+    ['bus', () => transport.close()],
     ['database', () => db.close()],
   ]);
 });

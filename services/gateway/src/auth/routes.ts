@@ -8,6 +8,7 @@ import { requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
 import { SESSION_COOKIE, type LoginSessions } from './login-sessions.js';
 import { checkPassword } from './passwords.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { Setup } from './setup.js';
 import type { GatewayMetrics } from '../metrics.js';
 
@@ -33,6 +34,7 @@ export interface AuthRouteDeps {
   prisma: PrismaClient;
   sessions: LoginSessions;
   setup: Setup;
+  throttle: LoginThrottle;
   metrics: GatewayMetrics;
   secureCookies: boolean;
 }
@@ -60,9 +62,22 @@ export function authRoutes(deps: AuthRouteDeps): Router<GatewayState> {
 
   router.post('/auth/login', async (ctx) => {
     const { username, password } = validate(loginSchema, ctx.request.body);
+    try {
+      await deps.throttle.assertAllowed(username, ctx.ip);
+    } catch (err) {
+      deps.metrics.logins.inc({ outcome: 'throttled' });
+      await auditRequest(prisma, ctx, 'auth.login_throttled', {
+        actorName: username.slice(0, 64),
+        details: { username: username.slice(0, 64) },
+      });
+      const retryAfter = (err as AppError).details?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
+      throw err;
+    }
     const user = await prisma.user.findUnique({ where: { username } });
     const ok = await checkPassword(password, user?.passwordHash);
     if (!ok || !user || user.disabled) {
+      await deps.throttle.recordFailure(username, ctx.ip);
       deps.metrics.logins.inc({ outcome: 'failure' });
       await auditRequest(prisma, ctx, 'auth.login_failed', {
         actorName: username.slice(0, 64),

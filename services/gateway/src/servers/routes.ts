@@ -5,6 +5,7 @@ import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient, Server } from '@sallyport/db';
 import { AppError } from '@sallyport/errors';
 import { auditRequest } from '../http/audit.js';
+import type { ConnectThrottle } from '../http/connect-throttle.js';
 import type { GatewayState } from '../http/context.js';
 import { requireAdmin, requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
@@ -42,6 +43,7 @@ export interface ServerRouteDeps {
   prisma: PrismaClient;
   keyring: Keyring;
   bus: SessionBus;
+  connectThrottle: ConnectThrottle;
   testTimeoutMs: number;
 }
 
@@ -144,6 +146,9 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
 
   router.post('/:id/test', requireUser, async (ctx) => {
     const server = await findServer(prisma, ctx.params.id ?? '');
+    if (!(await deps.connectThrottle.allow(ctx.state.user!.id))) {
+      throw new AppError('rate_limited', 'too many connection attempts; wait a minute');
+    }
     const result = await testConnection(deps.bus, {
       userId: ctx.state.user!.id,
       serverId: server.id,

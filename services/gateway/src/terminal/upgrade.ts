@@ -7,6 +7,7 @@ import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import { MAX_FRAME_BYTES, terminalSizeSchema } from '@sallyport/protocol';
 import { SESSION_COOKIE, type LoginSessions } from '../auth/login-sessions.js';
+import type { ConnectThrottle } from '../http/connect-throttle.js';
 import { TerminalConnection, type TerminalDeps } from './connection.js';
 
 export const TERMINAL_PATH = '/api/terminal';
@@ -15,6 +16,7 @@ const PING_INTERVAL_MS = 30_000;
 
 export interface TerminalUpgradeDeps extends TerminalDeps {
   sessions: LoginSessions;
+  connectThrottle: ConnectThrottle;
   prisma: PrismaClient;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
@@ -59,6 +61,8 @@ export function attachTerminalSockets(
       ? await deps.prisma.server.findUnique({ where: { id: serverId } })
       : null;
     if (!server) return refuse(socket, 404, 'Server not found');
+    if (!(await deps.connectThrottle.allow(auth.user.id)))
+      return refuse(socket, 429, 'Too many connection attempts');
 
     wss.handleUpgrade(req, socket, head, (ws) => {
       deps.metrics.websockets.inc();
