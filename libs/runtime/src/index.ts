@@ -1,3 +1,4 @@
+export { openServiceContext, type ServiceContext } from './context.js';
 export { openKeyring } from './keyring.js';
 export { openBus } from './bus.js';
 export { openDatabaseFromConfig } from './database.js';

@@ -11,8 +11,7 @@ import { requireAdmin, requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
 import { testConnection } from './connection-test.js';
 import { createServerSchema, updateServerSchema, type CreateServerInput } from './schema.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../http/ids.js';
 
 /** What clients see of a server: never a secret, only whether one is set. */
 export const publicServer = (s: Server) => ({
@@ -34,7 +33,7 @@ export const secretContext = (serverId: string, field: 'secret' | 'passphrase') 
 
 /** Finds a server by id; a malformed id is as missing as an unknown one. */
 export async function findServer(prisma: PrismaClient, id: string): Promise<Server> {
-  const server = UUID.test(id) ? await prisma.server.findUnique({ where: { id } }) : null;
+  const server = isUuid(id) ? await prisma.server.findUnique({ where: { id } }) : null;
   if (!server) throw new AppError('not_found', 'server not found');
   return server;
 }

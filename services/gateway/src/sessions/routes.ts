@@ -5,8 +5,7 @@ import { AppError } from '@sallyport/errors';
 import type { GatewayState } from '../http/context.js';
 import { requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid } from '../http/ids.js';
 
 const listQuery = z.object({
   status: z.enum(['pending', 'active', 'ended']).optional(),
@@ -56,7 +55,7 @@ export function sessionRoutes(deps: { prisma: PrismaClient }): Router<GatewaySta
   router.get('/:id', requireUser, async (ctx) => {
     const user = ctx.state.user!;
     const id = ctx.params.id ?? '';
-    const session = UUID.test(id)
+    const session = isUuid(id)
       ? await deps.prisma.terminalSession.findUnique({ where: { id }, include: { server: true } })
       : null;
     // Someone else's session is as missing as one that does not exist.

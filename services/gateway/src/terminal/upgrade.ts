@@ -9,9 +9,9 @@ import { MAX_FRAME_BYTES, terminalSizeSchema } from '@sallyport/protocol';
 import { SESSION_COOKIE, type LoginSessions } from '../auth/login-sessions.js';
 import type { ConnectThrottle } from '../http/connect-throttle.js';
 import { TerminalConnection, type TerminalDeps } from './connection.js';
+import { isUuid } from '../http/ids.js';
 
 export const TERMINAL_PATH = '/api/terminal';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PING_INTERVAL_MS = 30_000;
 
 export interface TerminalUpgradeDeps extends TerminalDeps {
@@ -57,7 +57,7 @@ export function attachTerminalSockets(
       rows: Number(url.searchParams.get('rows') ?? 24),
     });
     if (!size.success) return refuse(socket, 400, 'Invalid terminal size');
-    const server = UUID.test(serverId)
+    const server = isUuid(serverId)
       ? await deps.prisma.server.findUnique({ where: { id: serverId } })
       : null;
     if (!server) return refuse(socket, 404, 'Server not found');
