@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 // One suite, run against real PostgreSQL (a fresh database per test) and PGlite: migrations
 // and their Prisma bookkeeping, time zones, the client's lifecycle and the audit chain.
 // models.int.test.ts covers the schema itself.
@@ -23,6 +24,11 @@ import {
 
 const INIT = '20261122000000_init';
 const migrationsDir = findMigrationsDir();
+/** Every migration in the repository, in the order they apply. */
+const ALL = readdirSync(migrationsDir, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 /** A place a database can live, created fresh for each use. */
 interface Target {
@@ -103,23 +109,24 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
         }>
       >`SELECT * FROM "_prisma_migrations"`;
       const file = await readFile(join(migrationsDir, INIT, 'migration.sql'));
-      expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({
+      expect(rows.map((r) => r.migration_name).sort()).toEqual(ALL);
+      const init = rows.find((r) => r.migration_name === INIT);
+      expect(init).toMatchObject({
         migration_name: INIT,
         checksum: createHash('sha256').update(file).digest('hex'),
         rolled_back_at: null,
         applied_steps_count: 1,
         logs: null,
       });
-      expect(rows[0]?.finished_at).toBeInstanceOf(Date);
-      expect(rows[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(init?.finished_at).toBeInstanceOf(Date);
+      expect(init?.id).toMatch(/^[0-9a-f-]{36}$/);
     });
 
     it('does nothing when applied twice, and keeps the data when reopened', async () => {
       const target = await fresh(t, true);
       const first = await t.session(target);
       try {
-        expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: [INIT] });
+        expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: ALL });
         expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: [] });
       } finally {
         await first.end();
@@ -132,7 +139,7 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
         const [{ n }] = await db.prisma.$queryRaw<
           [{ n: bigint }]
         >`SELECT count(*) AS n FROM "_prisma_migrations"`;
-        expect(n).toBe(1n);
+        expect(n).toBe(BigInt(ALL.length));
         expect(lines).toEqual([]);
       } finally {
         await db.close();
@@ -167,13 +174,13 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       await expect(openDatabase({ ...target, migrationsDir: dir })).rejects.toThrow(
         /migration 20991231000000_broken failed and was rolled back: .*already exists/,
       );
-      // The init migration committed on its own; the broken one left no row behind.
+      // The real migrations committed on their own; the broken one left no row behind.
       const s = await t.session(target);
       try {
         const rows = await s.executor.query<{ migration_name: string }>(
           'SELECT migration_name FROM "_prisma_migrations"',
         );
-        expect(rows.map((r) => r.migration_name)).toEqual([INIT]);
+        expect(rows.map((r) => r.migration_name).sort()).toEqual(ALL);
       } finally {
         await s.end();
       }
@@ -336,11 +343,13 @@ describe('@sallyport/db on postgres, several replicas', () => {
       open(target, migrationsDir, log),
     ]);
     await Promise.all([a.ping(), b.ping()]);
-    expect(lines.filter((l) => l.startsWith('applying'))).toEqual([`applying migration ${INIT}`]);
+    expect(lines.filter((l) => l.startsWith('applying'))).toEqual(
+      ALL.map((m) => `applying migration ${m}`),
+    );
     const rows = await a.prisma.$queryRaw<
       Array<{ migration_name: string }>
     >`SELECT migration_name FROM "_prisma_migrations"`;
-    expect(rows).toEqual([{ migration_name: INIT }]);
+    expect(rows.map((r) => r.migration_name).sort()).toEqual(ALL);
   });
 
   it('serialises audit writers that use separate clients', async () => {
