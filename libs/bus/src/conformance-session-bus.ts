@@ -17,7 +17,12 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
       { type: 'ready', hostKeyFingerprint: 'SHA256:abc', hostKeyPinned: true },
       { type: 'output', seq: 1, offset: 0, data: allBytes() },
       { type: 'output', seq: 2, offset: 256, data: Buffer.alloc(0) },
-      { type: 'output', seq: Number.MAX_SAFE_INTEGER, offset: 2 ** 40, data: Buffer.from('héllo\r\n\x1b[0m') },
+      {
+        type: 'output',
+        seq: Number.MAX_SAFE_INTEGER,
+        offset: 2 ** 40,
+        data: Buffer.from('héllo\r\n\x1b[0m'),
+      },
       { type: 'ended', reason: 'exit', message: 'bye', exitCode: 0, exitSignal: null },
     ];
     for (const msg of sent) await worker.publish(sessionId, msg);

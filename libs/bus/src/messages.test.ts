@@ -33,7 +33,12 @@ describe('session messages', () => {
   });
 
   it('frames output as a tag, the seq and offset as doubles, and the raw bytes', () => {
-    const encoded = encodeSessionMessage({ type: 'output', seq: 42, offset: 7, data: Buffer.from('hi') });
+    const encoded = encodeSessionMessage({
+      type: 'output',
+      seq: 42,
+      offset: 7,
+      data: Buffer.from('hi'),
+    });
     expect(encoded.length).toBe(1 + 8 + 8 + 2);
     expect(encoded[0]).toBe(1);
     expect(encoded.readDoubleBE(1)).toBe(42);

@@ -5,22 +5,11 @@
  * one-byte tag; everything else is rare and goes as JSON after its own tag.
  */
 
-/** Why a session ended. Stable strings: stored in the session row and shown to clients. */
-export type EndReason =
-  | 'exit' // the remote shell exited
-  | 'closed' // the owner (or an admin) ended it
-  | 'idle_timeout' // nobody was attached for the idle timeout
-  | 'worker_lost' // the owning worker's lease lapsed
-  | 'worker_shutdown' // the worker was stopped (SIGTERM)
-  | 'connect_failed' // the target could not be reached
-  | 'auth_failed' // the target refused our credentials
-  | 'host_key_mismatch' // the target's host key differs from the pinned one
-  | 'target_denied' // the target address is denied by policy
-  | 'timeout' // no worker took the request in time, or the target did not answer
-  | 'error'; // anything else; the message says what
+// Why sessions end, who may do what, and who is watching are the same words for the browser
+// and on the bus: one definition, in the protocol.
+import type { EndReason, Participant, Role } from '@sallyport/protocol';
 
-/** What a participant may do: the owner and controllers type and resize, viewers watch. */
-export type Role = 'owner' | 'control' | 'view';
+export type { EndReason, Participant, Role };
 
 /** A request to open a shell (or only test the connection) on a server. */
 export interface OpenRequest {
@@ -38,14 +27,6 @@ export interface OpenRequest {
   deadline: number;
 }
 
-export interface Participant {
-  userId: string;
-  username: string;
-  role: Role;
-  /** Open sockets of this user on the session (0: known but detached). */
-  attachments: number;
-}
-
 /** Worker → everyone watching a session. `seq` orders output and resizes in one stream. */
 export type SessionMessage =
   /** Terminal bytes. `offset` is the stream's byte count before them, for acknowledgements. */
@@ -53,7 +34,15 @@ export type SessionMessage =
   /** The terminal size changed at this point of the stream. */
   | { type: 'resize'; seq: number; cols: number; rows: number }
   /** The screen as of `seq` (everything up to and including it), for one attachment. */
-  | { type: 'snapshot'; attachId: string; seq: number; offset: number; cols: number; rows: number; data: string }
+  | {
+      type: 'snapshot';
+      attachId: string;
+      seq: number;
+      offset: number;
+      cols: number;
+      rows: number;
+      data: string;
+    }
   | { type: 'accepted'; workerId: string }
   | { type: 'ready'; hostKeyFingerprint: string; hostKeyPinned: boolean }
   | { type: 'participants'; participants: Participant[] }
@@ -88,7 +77,12 @@ export type InputMessage =
   | { type: 'ack'; attachId: string; offset: number }
   /** A viewer fell too far behind and was cut off; it wants a fresh snapshot. */
   | { type: 'resync'; attachId: string }
-  | { type: 'control'; userId: string; action: 'request' | 'grant' | 'deny' | 'revoke'; target?: string }
+  | {
+      type: 'control';
+      userId: string;
+      action: 'request' | 'grant' | 'deny' | 'revoke';
+      target?: string;
+    }
   /** Everyone who joined through `via` (e.g. "share:<id>") loses access now. */
   | { type: 'revoke'; via: string; message: string };
 

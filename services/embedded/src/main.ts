@@ -10,7 +10,12 @@ runMain('sallyport', async () => {
   const ctx = await openServiceContext('sallyport', { embedded: true });
   const { config } = ctx;
   const worker = startSessionWorker(
-    { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
+    {
+      workerId: config.worker.id,
+      maxSessions: config.worker.maxSessions,
+      ssh: config.ssh,
+      session: config.session,
+    },
     { ...ctx, prisma: ctx.db.prisma },
   );
   const gateway = await startGateway(

@@ -28,8 +28,10 @@ import {
 import { staticUi } from './http/static.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
+import { inviteRoutes } from './invites/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
-import { LeaseWatch } from './terminal/lease-watch.js';
+import { shareRoutes } from './shares/routes.js';
+import { userRoutes } from './users/routes.js';
 import { attachTerminalSockets } from './terminal/upgrade.js';
 
 export interface GatewayOptions {
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   loginFailuresPerUser: number;
   loginFailuresPerIp: number;
   connectsPerMinute: number;
+  /** Open sessions allowed per user and in all. */
+  sessionLimits: { maxPerUser: number; maxTotal: number };
   /** The built web UI; omitted, the gateway serves the API only. */
   uiDir?: string | undefined;
   adminUser?: string | undefined;
@@ -105,7 +109,10 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
       connectThrottle,
       testTimeoutMs: options.openTimeoutMs,
     }),
-    sessionRoutes({ prisma }),
+    sessionRoutes({ prisma, bus: deps.bus }),
+    shareRoutes({ prisma, bus: deps.bus, publicUrl: options.publicUrl }),
+    inviteRoutes({ prisma, bus: deps.bus }),
+    userRoutes({ prisma }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
@@ -119,18 +126,17 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
   await setup.onStart(options);
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));
-  const leaseWatch = new LeaseWatch(deps.bus, deps.log);
   const sockets = attachTerminalSockets(server, {
     bus: deps.bus,
     prisma: deps.prisma,
     sessions,
     connectThrottle,
-    leaseWatch,
     metrics,
     log: deps.log,
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy,
     openTimeoutMs: options.openTimeoutMs,
+    limits: options.sessionLimits,
   });
   await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
@@ -144,7 +150,6 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     url,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        leaseWatch.stop();
         sockets.close();
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -7,7 +7,12 @@ runMain('session-worker', async () => {
   const ctx = await openServiceContext('session-worker', { embedded: false });
   const { config } = ctx;
   const worker = startSessionWorker(
-    { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
+    {
+      workerId: config.worker.id,
+      maxSessions: config.worker.maxSessions,
+      ssh: config.ssh,
+      session: config.session,
+    },
     { ...ctx, prisma: ctx.db.prisma },
   );
   const ops = await startOpsServer({

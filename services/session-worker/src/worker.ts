@@ -6,7 +6,7 @@ import type { Registry } from '@sallyport/observability';
 import { KnownHosts } from './known-hosts.js';
 import { createWorkerMetrics } from './metrics.js';
 import { TargetPolicy, type Cidr } from './target-policy.js';
-import { TerminalSession } from './terminal-session.js';
+import { TerminalSession, type SessionTimings } from './terminal-session.js';
 
 export interface SessionWorkerOptions {
   /** Unique among workers; shown as the session's owner. */
@@ -20,6 +20,7 @@ export interface SessionWorkerOptions {
     targetDeny: readonly Cidr[];
     targetAllow?: readonly Cidr[] | undefined;
   };
+  session: SessionTimings;
 }
 
 export interface SessionWorkerDeps {
@@ -61,6 +62,7 @@ export function startSessionWorker(
       connectTimeoutMs: options.ssh.connectTimeoutMs,
       keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
     },
+    session: options.session,
   };
 
   async function handle(request: OpenRequest): Promise<void> {

@@ -1,10 +1,13 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import type { SessionBus } from '@sallyport/bus';
 import type { PrismaClient, Server, TerminalSession } from '@sallyport/db';
 import { AppError } from '@sallyport/errors';
 import type { GatewayState } from '../http/context.js';
 import { requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
+import { auditRequest } from '../http/audit.js';
+import { ownedSession } from './owned.js';
 import { isUuid } from '../http/ids.js';
 
 const listQuery = z.object({
@@ -34,7 +37,10 @@ const publicSession = (s: TerminalSession & { server: Server | null }) => ({
 });
 
 /** Terminal session history: users see their own sessions, admins everyone's. */
-export function sessionRoutes(deps: { prisma: PrismaClient }): Router<GatewayState> {
+export function sessionRoutes(deps: {
+  prisma: PrismaClient;
+  bus: SessionBus;
+}): Router<GatewayState> {
   const router = new Router<GatewayState>({ prefix: '/api/sessions' });
 
   router.get('/', requireUser, async (ctx) => {
