@@ -70,5 +70,33 @@ export function sessionRoutes(deps: {
     ctx.body = { session: publicSession(session) };
   });
 
+  router.delete('/:id', requireUser, async (ctx) => {
+    const session = await ownedSession(deps.prisma, ctx.params.id ?? '', ctx.state.user!, {
+      live: true,
+    });
+    const [owner] = await deps.bus.owners([session.id]);
+    if (owner) {
+      // The worker checks that a close comes from the owner; an admin ends it on the owner's behalf.
+      await deps.bus.sendInput(session.id, { type: 'close', userId: session.userId });
+    } else {
+      await deps.prisma.terminalSession.updateMany({
+        where: { id: session.id, endedAt: null },
+        data: {
+          status: 'ended',
+          endedAt: new Date(),
+          endReason: 'closed',
+          endMessage: 'ended while no worker held it',
+        },
+      });
+    }
+    await auditRequest(deps.prisma, ctx, 'session.close', {
+      targetType: 'session',
+      targetId: session.id,
+      serverId: session.serverId,
+      sessionId: session.id,
+    });
+    ctx.status = 202;
+  });
+
   return router;
 }

@@ -36,11 +36,14 @@ type Target =
   | { kind: 'new'; server: Server; size: { cols: number; rows: number } }
   | { kind: 'attach'; access: SessionAccess };
 
-class Refusal {
+/** The gateway says no before the upgrade, with an HTTP status. */
+class Refusal extends Error {
   constructor(
     readonly status: number,
     readonly text: string,
-  ) {}
+  ) {
+    super(text);
+  }
 }
 
 /**
