@@ -169,9 +169,10 @@ describe.each(modes)('sharing in $name mode', (mode) => {
 
     const roles = await waitFor(() => {
       const last = owner.control.filter((m) => m.type === 'participants').at(-1);
-      return last?.participants.length === 3 ? last.participants : undefined;
+      const list = last?.participants as Array<{ username: string; role: string }> | undefined;
+      return list?.length === 3 ? list : undefined;
     });
-    expect(roles.map((p: any) => [p.username, p.role]).sort()).toEqual([
+    expect(roles.map((p) => [p.username, p.role]).sort()).toEqual([
       ['admin', 'owner'],
       ['bob', 'control'],
       ['vera', 'view'],
