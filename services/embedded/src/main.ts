@@ -1,7 +1,7 @@
 import { RateLimiter } from '@sallyport/bus';
 import { startGateway, uiDir } from '@sallyport/gateway';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
-import { startSessionWorker } from '@sallyport/session-worker';
+import { startSessionWorker, workerOptionsFrom } from '@sallyport/session-worker';
 
 // Embedded mode: every service in this one process. With no configuration the database is
 // PGlite under the data directory and the bus is in memory; DATABASE_URL and REDIS_URL switch
@@ -9,15 +9,7 @@ import { startSessionWorker } from '@sallyport/session-worker';
 runMain('sallyport', async () => {
   const ctx = await openServiceContext('sallyport', { embedded: true });
   const { config } = ctx;
-  const worker = startSessionWorker(
-    {
-      workerId: config.worker.id,
-      maxSessions: config.worker.maxSessions,
-      ssh: config.ssh,
-      session: config.session,
-    },
-    { ...ctx, prisma: ctx.db.prisma },
-  );
+  const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
   const gateway = await startGateway(
     { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
     { ...ctx, prisma: ctx.db.prisma, limiter: new RateLimiter(ctx.transport) },

@@ -1,4 +1,5 @@
 import type { OpenRequest, QueueConsumer, SessionBus } from '@sallyport/bus';
+import type { Config } from '@sallyport/config';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
@@ -36,6 +37,16 @@ export interface SessionWorker {
   readonly sessionCount: number;
   /** Stop taking sessions, end the ones it owns (clients are told why), and let go. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The worker's options as the configuration gives them. */
+export function workerOptionsFrom(config: Config): SessionWorkerOptions {
+  return {
+    workerId: config.worker.id,
+    maxSessions: config.worker.maxSessions,
+    ssh: config.ssh,
+    session: config.session,
+  };
 }
 
 /** Takes open requests from the bus while it has room, and runs each as a TerminalSession. */

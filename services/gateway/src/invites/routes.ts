@@ -9,6 +9,7 @@ import { isUuid } from '../http/ids.js';
 import { requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
 import { ownedSession } from '../sessions/owned.js';
+import { revokeAccess } from '../sessions/revoke.js';
 
 const inviteSchema = z
   .object({ username: z.string().min(1).max(64), mode: z.enum(['view', 'control']) })
@@ -120,20 +121,16 @@ export function inviteRoutes(deps: {
   router.delete('/invites/:id', requireUser, async (ctx) => {
     const invite = await findInvite(ctx.params.id ?? '');
     await ownedSession(prisma, invite.sessionId, ctx.state.user!, { live: false });
-    const via = `invite:${invite.id}`;
     await prisma.sessionInvite.update({
       where: { id: invite.id },
       data: { status: 'revoked', respondedAt: new Date() },
     });
-    await prisma.sessionParticipant.updateMany({
-      where: { sessionId: invite.sessionId, via, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
-    await deps.bus.sendInput(invite.sessionId, {
-      type: 'revoke',
-      via,
-      message: 'your invitation was withdrawn',
-    });
+    await revokeAccess(
+      deps,
+      invite.sessionId,
+      `invite:${invite.id}`,
+      'your invitation was withdrawn',
+    );
     await auditRequest(prisma, ctx, 'invite.revoke', {
       targetType: 'invite',
       targetId: invite.id,

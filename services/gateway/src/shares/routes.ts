@@ -10,6 +10,7 @@ import { isUuid } from '../http/ids.js';
 import { requireUser } from '../http/middleware.js';
 import { validate } from '../http/validate.js';
 import { ownedSession } from '../sessions/owned.js';
+import { revokeAccess } from '../sessions/revoke.js';
 
 const createSchema = z
   .object({
@@ -96,20 +97,16 @@ export function shareRoutes(deps: {
     const share = isUuid(id) ? await prisma.share.findUnique({ where: { id } }) : null;
     if (!share) throw new AppError('not_found', 'share not found');
     await ownedSession(prisma, share.sessionId, ctx.state.user!, { live: false });
-    const via = `share:${share.id}`;
     await prisma.share.updateMany({
       where: { id: share.id, revokedAt: null },
       data: { revokedAt: new Date() },
     });
-    await prisma.sessionParticipant.updateMany({
-      where: { sessionId: share.sessionId, via, revokedAt: null },
-      data: { revokedAt: new Date() },
-    });
-    await deps.bus.sendInput(share.sessionId, {
-      type: 'revoke',
-      via,
-      message: 'the share you joined through was revoked',
-    });
+    await revokeAccess(
+      deps,
+      share.sessionId,
+      `share:${share.id}`,
+      'the share you joined through was revoked',
+    );
     await auditRequest(prisma, ctx, 'share.revoke', {
       targetType: 'share',
       targetId: share.id,
