@@ -16,6 +16,7 @@ import {
 import { leaseTests, windowTests } from './conformance-leases.js';
 import { queueTests } from './conformance-queue.js';
 import { sessionBusTests } from './conformance-session-bus.js';
+import { streamTests } from './conformance-streams.js';
 
 export type { FixtureFactory, TransportFixture } from './conformance-support.js';
 
@@ -36,6 +37,7 @@ export function describeTransportConformance(name: string, makeFixture: FixtureF
 
     describe('publish/subscribe', () => pubSubTests(current));
     describe('work queue', () => queueTests(current));
+    describe('streams', () => streamTests(current));
     describe('leases', () => leaseTests(current));
     describe('window counters', () => windowTests(current));
     describe('lifecycle', () => lifecycleTests(current));

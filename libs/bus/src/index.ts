@@ -2,6 +2,9 @@
 export type {
   ConsumeOptions,
   QueueConsumer,
+  StreamEntry,
+  StreamReader,
+  StreamReaderOptions,
   Transport,
   Unsubscribe,
   WindowCount,
@@ -9,18 +12,24 @@ export type {
 export {
   decodeInputMessage,
   decodeOpenRequest,
+  decodeRecordEvent,
   decodeSessionMessage,
   encodeInputMessage,
   encodeOpenRequest,
+  encodeRecordEvent,
   encodeSessionMessage,
   type EndReason,
   type InputMessage,
   type OpenRequest,
   type Participant,
+  type RecordEvent,
+  type RecordingMode,
+  type RecordingRequest,
   type Role,
   type SessionMessage,
 } from './messages.js';
 export { SessionBus, type SessionBusOptions } from './session-bus.js';
+export { RecordingBus, type RecordingBusOptions, type RecordReader } from './recording-bus.js';
 export type { BusLogger } from './logger.js';
 export {
   createMemoryBackend,

@@ -2,6 +2,7 @@
 // share one backend, the way several processes share one Redis: tests use that to model
 // "another replica", and embedded mode gives every service module the same one.
 import { MemoryQueue } from './memory-queue.js';
+import { MemoryStream } from './memory-stream.js';
 
 export interface MemoryBackendOptions {
   /** Epoch ms used for lease expiry and claim idle times. Tests inject one they can advance. */
@@ -22,6 +23,7 @@ export class MemoryBackend {
   readonly clock: () => number;
   private readonly channels = new Map<string, Set<Delivery>>();
   private readonly queues = new Map<string, MemoryQueue>();
+  private readonly streams = new Map<string, MemoryStream>();
   private readonly leases = new Map<string, Lease>();
   private readonly windows = new Map<string, { count: number; closesAt: number }>();
   private acquisitions = 0;
@@ -64,6 +66,19 @@ export class MemoryBackend {
       this.queues.set(name, queue);
     }
     return queue;
+  }
+
+  stream(name: string): MemoryStream {
+    let stream = this.streams.get(name);
+    if (!stream) {
+      stream = new MemoryStream();
+      this.streams.set(name, stream);
+    }
+    return stream;
+  }
+
+  deleteStream(name: string): void {
+    this.streams.delete(name);
   }
 
   acquireLease(key: string, owner: string, ttlMs: number): boolean {

@@ -4,6 +4,8 @@
 import type {
   ConsumeOptions,
   QueueConsumer,
+  StreamReader,
+  StreamReaderOptions,
   Transport,
   Unsubscribe,
   WindowCount,
@@ -91,6 +93,23 @@ class MemoryTransport implements Transport {
     );
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  append(stream: string, payload: Buffer, maxLength: number): Promise<void> {
+    return this.run(() => this.backend.stream(stream).append(Buffer.from(payload), maxLength));
+  }
+
+  openStreamReader(options: StreamReaderOptions): StreamReader {
+    this.assertOpen();
+    const reader = this.backend.stream(options.stream).reader(options.group, options.consumer);
+    return {
+      read: (count) => this.run(() => reader.read(count)),
+      ack: (ids) => this.run(() => reader.ack(ids)),
+    };
+  }
+
+  deleteStream(stream: string): Promise<void> {
+    return this.run(() => this.backend.deleteStream(stream));
   }
 
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeInputMessage,
   decodeOpenRequest,
+  decodeRecordEvent,
   decodeSessionMessage,
   encodeInputMessage,
   encodeOpenRequest,
+  encodeRecordEvent,
   encodeSessionMessage,
   type InputMessage,
   type OpenRequest,
+  type RecordEvent,
   type SessionMessage,
 } from './messages.js';
 
@@ -87,5 +90,17 @@ describe('open requests', () => {
       deadline: 1_700_000_000_000,
     };
     expect(decodeOpenRequest(encodeOpenRequest(req))).toEqual(req);
+  });
+});
+
+describe('record events', () => {
+  it.each<RecordEvent>([
+    { type: 'output', seq: 7, at: 1_763_800_000_123, data: everyByte },
+    { type: 'output', seq: 8, at: 1, data: Buffer.alloc(0) },
+    { type: 'resize', seq: 9, at: 2, cols: 120, rows: 40 },
+    { type: 'input', at: 3, userId: 'u-1', username: 'bö', data: everyByte },
+    { type: 'end', at: 4, reason: 'exit', message: 'the shell exited with code 0' },
+  ])('round-trips $type', (event) => {
+    expect(decodeRecordEvent(encodeRecordEvent(event))).toEqual(event);
   });
 });

@@ -84,12 +84,45 @@ export type InputMessage =
       target?: string;
     }
   /** Everyone who joined through `via` (e.g. "share:<id>") loses access now. */
-  | { type: 'revoke'; via: string; message: string };
+  | { type: 'revoke'; via: string; message: string }
+  /** From the recorder: the session's output cannot be kept (a strict policy ends the session). */
+  | { type: 'recording-failed'; message: string };
+
+/** best_effort: a failing store leaves a gap; strict: the session ends instead. */
+export type RecordingMode = 'best_effort' | 'strict';
+
+/** Worker → recorders: record this session. Everything the recording's header and row need. */
+export interface RecordingRequest {
+  sessionId: string;
+  userId: string;
+  username: string;
+  serverId: string;
+  serverName: string;
+  cols: number;
+  rows: number;
+  /** Epoch ms: time zero of the recording. */
+  startedAt: number;
+  mode: RecordingMode;
+  recordInput: boolean;
+}
+
+/**
+ * Worker → the session's record stream, in order. `seq` is the session stream's (output and
+ * resizes share it), so a reader sees a gap; `at` is the worker's clock (epoch ms), so timing
+ * survives a recorder that reads late.
+ */
+export type RecordEvent =
+  | { type: 'output'; seq: number; at: number; data: Buffer }
+  | { type: 'resize'; seq: number; at: number; cols: number; rows: number }
+  /** Keystrokes, with who typed them (only when the policy records input). */
+  | { type: 'input'; at: number; userId: string; username: string; data: Buffer }
+  | { type: 'end'; at: number; reason: EndReason; message: string };
 
 const TAG_OUTPUT = 1;
 const TAG_INPUT = 2;
 const TAG_JSON = 3;
 const OUTPUT_HEADER_BYTES = 17; // tag, seq, offset
+const RECORD_OUTPUT_HEADER_BYTES = 17; // tag, seq, at
 
 export function encodeSessionMessage(msg: SessionMessage): Buffer {
   if (msg.type === 'output') {
@@ -135,6 +168,48 @@ export function decodeInputMessage(buf: Buffer): InputMessage {
     };
   }
   return decodeJson(buf) as InputMessage;
+}
+
+export function encodeRecordEvent(event: RecordEvent): Buffer {
+  if (event.type === 'output') {
+    const header = Buffer.allocUnsafe(RECORD_OUTPUT_HEADER_BYTES);
+    header.writeUInt8(TAG_OUTPUT, 0);
+    header.writeDoubleBE(event.seq, 1);
+    header.writeDoubleBE(event.at, 9);
+    return Buffer.concat([header, event.data]);
+  }
+  if (event.type === 'input') {
+    // The data may be any bytes; who typed them goes in a length-prefixed JSON header.
+    const who = Buffer.from(
+      JSON.stringify({ at: event.at, userId: event.userId, username: event.username }),
+    );
+    const header = Buffer.allocUnsafe(5);
+    header.writeUInt8(TAG_INPUT, 0);
+    header.writeUInt32BE(who.length, 1);
+    return Buffer.concat([header, who, event.data]);
+  }
+  return encodeJson(event);
+}
+
+export function decodeRecordEvent(buf: Buffer): RecordEvent {
+  if (buf[0] === TAG_OUTPUT) {
+    return {
+      type: 'output',
+      seq: buf.readDoubleBE(1),
+      at: buf.readDoubleBE(9),
+      data: buf.subarray(RECORD_OUTPUT_HEADER_BYTES),
+    };
+  }
+  if (buf[0] === TAG_INPUT) {
+    const whoLength = buf.readUInt32BE(1);
+    const who = JSON.parse(buf.toString('utf8', 5, 5 + whoLength)) as {
+      at: number;
+      userId: string;
+      username: string;
+    };
+    return { type: 'input', ...who, data: buf.subarray(5 + whoLength) };
+  }
+  return decodeJson(buf) as RecordEvent;
 }
 
 export function encodeOpenRequest(req: OpenRequest): Buffer {

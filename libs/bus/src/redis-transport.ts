@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
 import type {
   ConsumeOptions,
   QueueConsumer,
+  StreamReader,
+  StreamReaderOptions,
   Transport,
   Unsubscribe,
   WindowCount,
@@ -15,6 +17,7 @@ import { closedError, leaseTtl, MAX_QUEUE_LENGTH, withTimeout } from './internal
 import { openConnection, quitConnection } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { PAYLOAD_FIELD } from './redis-stream.js';
+import { RedisStreamReader } from './redis-stream-reader.js';
 import { SharedSubscriber } from './redis-subscriber.js';
 
 export interface RedisTransportOptions {
@@ -91,14 +94,10 @@ class RedisTransport implements Transport {
     return this.guard(this.subscriber.subscribe(this.prefix + channel, onMessage));
   }
 
-  async enqueue(queue: string, payload: Buffer): Promise<void> {
-    this.assertOpen();
+  enqueue(queue: string, payload: Buffer): Promise<void> {
     // MAXLEN ~ keeps the stream bounded without XDEL: another consumer group may still need an
     // entry this group has acknowledged.
-    const max = String(MAX_QUEUE_LENGTH);
-    await this.guard(
-      this.commands.xadd(this.prefix + queue, 'MAXLEN', '~', max, '*', PAYLOAD_FIELD, payload),
-    );
+    return this.append(queue, payload, MAX_QUEUE_LENGTH);
   }
 
   consume(options: ConsumeOptions): QueueConsumer {
@@ -119,6 +118,40 @@ class RedisTransport implements Transport {
     });
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  async append(stream: string, payload: Buffer, maxLength: number): Promise<void> {
+    this.assertOpen();
+    await this.guard(
+      this.commands.xadd(
+        this.prefix + stream,
+        'MAXLEN',
+        '~',
+        String(maxLength),
+        '*',
+        PAYLOAD_FIELD,
+        payload,
+      ),
+    );
+  }
+
+  openStreamReader(options: StreamReaderOptions): StreamReader {
+    this.assertOpen();
+    return new RedisStreamReader({
+      commands: this.commands,
+      key: this.prefix + options.stream,
+      group: options.group,
+      consumer: options.consumer,
+      guard: (operation) => {
+        this.assertOpen();
+        return this.guard(operation);
+      },
+    });
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    this.assertOpen();
+    await this.guard(this.commands.del(this.prefix + stream));
   }
 
   async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {

@@ -10,6 +10,7 @@ import {
   type OpenRequest,
   type SessionMessage,
 } from './messages.js';
+import { inputChannel } from './names.js';
 
 export interface SessionBusOptions {
   /** How long a worker owns a session without renewing. Default 5 000 ms. */
@@ -22,7 +23,6 @@ const OPEN_QUEUE = 'sessions:open';
 const WORKER_GROUP = 'session-workers';
 
 const outputChannel = (sessionId: string) => `sess:${sessionId}:out`;
-const inputChannel = (sessionId: string) => `sess:${sessionId}:in`;
 const ownerKey = (sessionId: string) => `sess:${sessionId}:owner`;
 
 /**

@@ -25,6 +25,24 @@ export interface Transport {
    */
   consume(options: ConsumeOptions): QueueConsumer;
 
+  /**
+   * Append an entry to `stream`, a durable ordered log (a Redis stream) that keeps about the
+   * newest `maxLength` entries. Unlike a queue, a stream is read in order by one reader at a
+   * time per group (see openStreamReader).
+   */
+  append(stream: string, payload: Buffer, maxLength: number): Promise<void>;
+
+  /**
+   * Read `stream` in order as `consumer` of `group`, acknowledging what has been dealt with.
+   * The first reads take over and return every entry the group was given but never
+   * acknowledged (by a reader that died), oldest first; then entries the group has not seen.
+   * The caller makes sure one reader per group is active at a time (e.g. with a lease).
+   */
+  openStreamReader(options: StreamReaderOptions): StreamReader;
+
+  /** Remove `stream`, its entries and its groups. */
+  deleteStream(stream: string): Promise<void>;
+
   /** Take `key` for `owner` for `ttlMs` if nobody holds it. */
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Extend a lease `owner` still holds; false when it lapsed or someone else holds it. */
@@ -69,6 +87,30 @@ export interface ConsumeOptions {
   claimIdleMs?: number;
   /** Reports a handler or transport failure; the consumer keeps going. */
   onError?: (err: unknown) => void;
+}
+
+export interface StreamReaderOptions {
+  stream: string;
+  group: string;
+  /** Unique per process; Redis shows it in XINFO CONSUMERS. */
+  consumer: string;
+}
+
+export interface StreamEntry {
+  /** Opaque and increasing; what ack() takes. */
+  id: string;
+  payload: Buffer;
+}
+
+/** One reader of a stream (see Transport.openStreamReader). */
+export interface StreamReader {
+  /**
+   * Up to `count` entries, oldest first, without waiting: [] when there is nothing new. An entry
+   * trimmed away before it was read is skipped (the reader sees the gap in its own numbering).
+   */
+  read(count: number): Promise<StreamEntry[]>;
+  /** These entries are dealt with: no reader of the group gets them again. */
+  ack(ids: readonly string[]): Promise<void>;
 }
 
 export interface QueueConsumer {

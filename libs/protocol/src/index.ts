@@ -57,6 +57,8 @@ export type EndReason =
   | 'host_key_mismatch'
   | 'target_denied'
   | 'timeout'
+  /** A strict recording policy: the session's output could not be kept. */
+  | 'recording_failed'
   | 'error';
 
 /** Text frames the gateway sends. */
