@@ -20,6 +20,8 @@ export type {
   KnownHost,
   LoginSession,
   PrismaClient,
+  Recording,
+  RecordingPolicy,
   Server,
   SessionInvite,
   SessionParticipant,

@@ -359,6 +359,75 @@ describe.each(kinds)('models on $name', (kind) => {
     expect(await prisma.terminalSession.count({ where: { userId: user.id } })).toBe(0);
   });
 
+  it('Recording and RecordingPolicy: every field, defaults, one recording per session', async () => {
+    const user = await newUser('recorded');
+    const session = await prisma.terminalSession.create({
+      data: { userId: user.id, cols: 80, rows: 24 },
+    });
+    const minimal = await prisma.recording.create({
+      data: {
+        sessionId: session.id,
+        userId: user.id,
+        username: 'recorded',
+        serverName: 'db-1',
+        mode: 'strict',
+        recordsInput: false,
+        keyId: 'abcd1234',
+        cols: 80,
+        rows: 24,
+        startedAt: at('2026-11-22T10:00:00.123Z'),
+      },
+    });
+    expect(minimal).toMatchObject({
+      status: 'recording',
+      serverId: null,
+      endedAt: null,
+      durationMs: 0,
+      sizeBytes: 0n,
+      chunks: 0,
+      lastTag: null,
+      resume: null,
+      gaps: 0,
+      digest: null,
+    });
+    const full = await prisma.recording.update({
+      where: { id: minimal.id },
+      data: {
+        serverId: '00000000-0000-4000-8000-000000000001',
+        status: 'complete',
+        endedAt: at('2026-11-22T10:05:00.456Z'),
+        durationMs: 300_333,
+        sizeBytes: 2n ** 40n,
+        chunks: 12,
+        lastTag: 'dGFn',
+        resume: { lastSeq: 42, tail: '' },
+        gaps: 1,
+        digest: 'f'.repeat(64),
+      },
+    });
+    expect(await prisma.recording.findUniqueOrThrow({ where: { sessionId: session.id } })).toEqual(
+      full,
+    );
+    await expect(
+      prisma.recording.create({ data: { ...minimal, id: undefined } }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+
+    const policy = await prisma.recordingPolicy.create({
+      data: { scope: 'group:prod', enabled: true },
+    });
+    expect(policy).toMatchObject({ mode: 'best_effort', recordInput: false });
+    await prisma.recordingPolicy.update({
+      where: { scope: 'group:prod' },
+      data: { mode: 'strict', recordInput: true },
+    });
+    expect(
+      await prisma.recordingPolicy.findUniqueOrThrow({ where: { scope: 'group:prod' } }),
+    ).toMatchObject({ enabled: true, mode: 'strict', recordInput: true });
+
+    await prisma.terminalSession.delete({ where: { id: session.id } });
+    expect(await prisma.recording.count({ where: { id: minimal.id } })).toBe(0);
+  });
+
   it('rolls back an interactive transaction that throws', async () => {
     await expect(
       prisma.$transaction(async (tx) => {
