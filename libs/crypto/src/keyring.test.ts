@@ -47,4 +47,17 @@ describe('Keyring', () => {
     expect(parseKey(key.toString('hex')).equals(key)).toBe(true);
     expect(() => parseKey('c2hvcnQ=')).toThrow(/32 bytes/);
   });
+
+  it('derives a stable key per purpose and key id, distinct from the key itself', () => {
+    const ring = new Keyring(generateKey(), [key]);
+    const derived = ring.deriveKey('recording:1');
+    expect(derived).toHaveLength(32);
+    expect(ring.deriveKey('recording:1').equals(derived)).toBe(true);
+    expect(ring.deriveKey('recording:2').equals(derived)).toBe(false);
+    expect(ring.deriveKey('recording:1', keyIdOf(key)).equals(derived)).toBe(false);
+    expect(
+      new Keyring(key).deriveKey('recording:1').equals(ring.deriveKey('recording:1', keyIdOf(key))),
+    ).toBe(true);
+    expect(() => ring.deriveKey('recording:1', 'deadbeef')).toThrow(/deadbeef/);
+  });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -69,6 +69,17 @@ export class Keyring {
     } catch {
       throw new Error('secret failed its integrity check (wrong key or tampered value)');
     }
+  }
+
+  /**
+   * A key of its own for one purpose (e.g. "recording:<id>"), derived with HKDF-SHA256 from the
+   * key `keyId` (default the current one). Bulk data encrypted under derived keys never reuses
+   * the master key, and random IVs only have to be unique within one purpose.
+   */
+  deriveKey(purpose: string, keyId: string = this.currentKeyId): Buffer {
+    const key = this.keys.get(keyId);
+    if (!key) throw new Error(`data was encrypted with key ${keyId}, which is not configured`);
+    return Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), purpose, KEY_BYTES));
   }
 
   /** True when the value is under an older key and should be re-encrypted. */
