@@ -113,6 +113,11 @@ export class RecordingBus {
     return this.transport.releaseLease(recorderKey(sessionId), recorderId);
   }
 
+  /** True for one recorder per `periodMs`: whoever gets to run a periodic job (retention). */
+  claimPeriodicJob(job: string, recorderId: string, periodMs: number): Promise<boolean> {
+    return this.transport.acquireLease(`recordings:job:${job}`, recorderId, periodMs);
+  }
+
   /** The recorder holding each session, or null where nobody does. */
   sessionRecorders(sessionIds: readonly string[]): Promise<(string | null)[]> {
     return this.transport.leaseOwners(sessionIds.map(recorderKey));

@@ -58,6 +58,13 @@ const schema = z.object({
   SALLYPORT_FLOW_WINDOW_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
   SALLYPORT_MAX_SESSIONS_PER_USER: int(1, 100_000).default(20),
   SALLYPORT_MAX_SESSIONS: int(1, 10_000_000).default(10_000),
+  SALLYPORT_RECORDING_DIR: z.string().min(1).optional(),
+  SALLYPORT_RECORDING_RETENTION_DAYS: int(0, 36_500).default(0),
+  SALLYPORT_RECORDING_CHUNK_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  SALLYPORT_RECORDER_ID: z.string().min(1).optional(),
+  SALLYPORT_RECORDER_MAX_SESSIONS: int(1, 100_000).default(1_000),
+  SALLYPORT_RECORDER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SALLYPORT_RECORDER_HTTP_PORT: int(0, 65535).default(9102),
   SALLYPORT_HOST_KEY_POLICY: z.enum(['tofu', 'strict']).default('tofu'),
   SALLYPORT_TARGET_ALLOW: cidrs.optional(),
   SALLYPORT_TARGET_DENY: cidrs.default(parseCidrList(DEFAULT_TARGET_DENY)),
@@ -149,6 +156,20 @@ function toConfig(e: z.infer<typeof schema>) {
       flowWindowBytes: e.SALLYPORT_FLOW_WINDOW_BYTES,
       /** A socket whose gateway sent no heartbeat for this long is dropped. */
       attachmentTimeoutMs: 15_000,
+    },
+    recording: {
+      /** Where recordings are stored; recorders write there and gateways read it. */
+      dir: path.resolve(e.SALLYPORT_RECORDING_DIR ?? path.join(e.SALLYPORT_DATA_DIR, 'recordings')),
+      /** Recordings older than this many days are deleted; 0 keeps them. */
+      retentionDays: e.SALLYPORT_RECORDING_RETENTION_DAYS,
+      /** Plaintext bytes per encrypted chunk. */
+      chunkBytes: e.SALLYPORT_RECORDING_CHUNK_BYTES,
+    },
+    recorder: {
+      id: e.SALLYPORT_RECORDER_ID ?? `${hostname()}-${process.pid}`,
+      maxSessions: e.SALLYPORT_RECORDER_MAX_SESSIONS,
+      httpHost: e.SALLYPORT_RECORDER_HTTP_HOST,
+      httpPort: e.SALLYPORT_RECORDER_HTTP_PORT,
     },
     ssh: {
       connectTimeoutMs: e.SALLYPORT_SSH_CONNECT_TIMEOUT_MS,

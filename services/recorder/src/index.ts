@@ -1,0 +1,7 @@
+export {
+  startRecorder,
+  type Recorder,
+  type RecorderDeps,
+  type RecorderOptions,
+} from './recorder.js';
+export { recorderOptionsFrom } from './options.js';

@@ -1,0 +1,204 @@
+import type { RecordingBus, RecordingRequest, SessionBus } from '@sallyport/bus';
+import type { Keyring } from '@sallyport/crypto';
+import type { PrismaClient, Recording } from '@sallyport/db';
+import type { Logger } from '@sallyport/log';
+import type { Registry } from '@sallyport/observability';
+import type { RecordingStore } from '@sallyport/recording';
+import { finaliseRecording } from './finalise.js';
+import { createRecorderMetrics } from './metrics.js';
+import { sweepRecordings } from './retention.js';
+import { SessionRecording } from './session-recording.js';
+
+export interface RecorderOptions {
+  /** Unique among recorders; holds the leases of the sessions it records. */
+  recorderId: string;
+  /** A recorder recording this many sessions leaves new ones to others. */
+  maxSessions: number;
+  /** Plaintext bytes per encrypted chunk. */
+  chunkBytes: number;
+  /** Finished recordings older than this many days are deleted; 0 keeps them. */
+  retentionDays: number;
+  /** A chunk is sealed at least this often while output flows. Default 1 000 ms. */
+  flushIntervalMs?: number;
+  /** How often recordings that no recorder holds are looked for. Default the lease ttl. */
+  adoptIntervalMs?: number;
+  /** How often the retention job runs, on one recorder of all. Default 1 hour. */
+  retentionIntervalMs?: number;
+}
+
+export interface RecorderDeps {
+  recordingBus: RecordingBus;
+  sessionBus: SessionBus;
+  prisma: PrismaClient;
+  keyring: Keyring;
+  store: RecordingStore;
+  log: Logger;
+  registry: Registry;
+  clock?: () => Date;
+}
+
+export interface Recorder {
+  readonly sessionCount: number;
+  /** Runs the retention job now (it also runs on its own every retentionIntervalMs). */
+  sweep(): Promise<{ expired: number; orphans: number }>;
+  /** Stops taking work and lets go of its recordings, for other recorders to carry on. */
+  stop(): Promise<void>;
+}
+
+const ADOPT_BATCH = 100;
+
+/**
+ * The recorder service: takes recording requests from the bus while it has room, records each
+ * session (SessionRecording), adopts recordings whose recorder died, runs the finalisation
+ * jobs, and the retention job.
+ */
+export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Recorder {
+  const { recordingBus, prisma, log } = deps;
+  const metrics = createRecorderMetrics(deps.registry);
+  const now = deps.clock ?? (() => new Date());
+  const tasks = new Map<string, { recording: SessionRecording; done: Promise<void> }>();
+  let starting = 0;
+  let stopped = false;
+  const hasCapacity = () => !stopped && tasks.size + starting < options.maxSessions;
+  const taskDeps = {
+    ...deps,
+    recorderId: options.recorderId,
+    metrics,
+    chunkBytes: options.chunkBytes,
+    flushIntervalMs: options.flushIntervalMs ?? 1_000,
+  };
+
+  /** The recording's row, created by the first recorder to see the request. */
+  async function rowFor(request: RecordingRequest): Promise<Recording> {
+    const existing = await prisma.recording.findUnique({ where: { sessionId: request.sessionId } });
+    if (existing) return existing;
+    try {
+      return await prisma.recording.create({
+        data: {
+          sessionId: request.sessionId,
+          userId: request.userId,
+          username: request.username,
+          serverId: request.serverId,
+          serverName: request.serverName,
+          mode: request.mode,
+          recordsInput: request.recordInput,
+          keyId: deps.keyring.currentKeyId,
+          cols: request.cols,
+          rows: request.rows,
+          startedAt: new Date(request.startedAt),
+        },
+      });
+    } catch (err) {
+      // Two recorders raced on a redelivered request: the other one's row is the row.
+      if ((err as { code?: string }).code !== 'P2002') throw err;
+      return prisma.recording.findUniqueOrThrow({ where: { sessionId: request.sessionId } });
+    }
+  }
+
+  async function adopt(row: Recording): Promise<void> {
+    if (stopped || tasks.has(row.sessionId)) return;
+    if (!(await recordingBus.claimSession(row.sessionId, options.recorderId))) return;
+    const recording = new SessionRecording(row, taskDeps);
+    metrics.active.inc();
+    const done = recording
+      .run()
+      .then(async (outcome) => {
+        if (outcome) await recordingBus.requestFinalisation(row.id);
+      })
+      .catch((err: unknown) => log.error({ err, recordingId: row.id }, 'recording failed'))
+      .finally(async () => {
+        tasks.delete(row.sessionId);
+        metrics.active.dec();
+        // Let go at once, so a recording this process gives up is taken over without waiting.
+        await recordingBus
+          .releaseSession(row.sessionId, options.recorderId)
+          .catch((err: unknown) => log.warn({ err }, 'could not release a recording lease'));
+        requests.wake();
+      });
+    tasks.set(row.sessionId, { recording, done });
+  }
+
+  const requests = recordingBus.serveRecordingRequests({
+    recorderId: options.recorderId,
+    hasCapacity,
+    handler: async (request) => {
+      starting += 1;
+      try {
+        await adopt(await rowFor(request));
+      } finally {
+        starting -= 1;
+      }
+    },
+    onError: (err) => log.warn({ err }, 'recording request failed'),
+  });
+  const finalisations = recordingBus.serveFinalisations({
+    recorderId: options.recorderId,
+    handler: (recordingId) => finaliseRecording(recordingId, { ...deps, metrics }),
+    onError: (err) => log.warn({ err }, 'finalisation failed; it will be retried'),
+  });
+
+  /** Recordings left by a recorder that died, and finished ones whose finalisation was lost. */
+  async function adoptOrphans(): Promise<void> {
+    const open = await prisma.recording.findMany({
+      where: { OR: [{ status: 'recording' }, { digest: null }] },
+      orderBy: { startedAt: 'asc' },
+      take: ADOPT_BATCH,
+    });
+    if (open.length === 0) return;
+    const holders = await recordingBus.sessionRecorders(open.map((r) => r.sessionId));
+    for (const [i, row] of open.entries()) {
+      if (holders[i] || tasks.has(row.sessionId)) continue;
+      if (row.status !== 'recording') await recordingBus.requestFinalisation(row.id);
+      else if (hasCapacity()) await adopt(row);
+    }
+  }
+
+  const sweep = () =>
+    sweepRecordings({
+      prisma,
+      store: deps.store,
+      log,
+      retentionDays: options.retentionDays,
+      now: now(),
+    });
+
+  const retentionMs = options.retentionIntervalMs ?? 3600_000;
+  const timers = [
+    setInterval(
+      () =>
+        void adoptOrphans().catch((err: unknown) =>
+          log.warn({ err }, 'could not look for recordings to adopt'),
+        ),
+      options.adoptIntervalMs ?? recordingBus.leaseTtlMs,
+    ),
+    setInterval(
+      () =>
+        void (async () => {
+          if (await recordingBus.claimPeriodicJob('retention', options.recorderId, retentionMs)) {
+            const result = await sweep();
+            log.info(result, 'retention job done');
+          }
+        })().catch((err: unknown) => log.warn({ err }, 'retention job failed')),
+      retentionMs,
+    ),
+  ];
+  for (const timer of timers) timer.unref();
+  log.info({ recorderId: options.recorderId }, 'recorder taking recordings');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    get sessionCount() {
+      return tasks.size;
+    },
+    sweep,
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        for (const timer of timers) clearInterval(timer);
+        await Promise.all([requests.stop(), finalisations.stop()]);
+        for (const { recording } of tasks.values()) recording.stop();
+        await Promise.all([...tasks.values()].map((t) => t.done));
+        log.info('recorder stopped');
+      })()),
+  };
+}
