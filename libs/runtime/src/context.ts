@@ -1,4 +1,4 @@
-import { SessionBus, type Transport } from '@sallyport/bus';
+import { RecordingBus, SessionBus, type Transport } from '@sallyport/bus';
 import { loadConfig, type Config } from '@sallyport/config';
 import type { Keyring } from '@sallyport/crypto';
 import type { Database } from '@sallyport/db';
@@ -17,6 +17,8 @@ export interface ServiceContext {
   db: Database;
   transport: Transport;
   bus: SessionBus;
+  /** Session workers hand recorded sessions to the recorders here. */
+  recordingBus: RecordingBus;
   /** /readyz: the database and the bus answer. */
   checks: ReadinessChecks;
   /** Closes the bus and the database (after the service's own parts have stopped). */
@@ -45,6 +47,7 @@ export async function openServiceContext(
     db,
     transport,
     bus: new SessionBus(transport),
+    recordingBus: new RecordingBus(transport),
     checks: { database: () => db.ping(), bus: () => transport.ping() },
     close: () => [
       ['bus', () => transport.close()],

@@ -1,5 +1,7 @@
 import { RateLimiter } from '@sallyport/bus';
 import { startGateway, uiDir } from '@sallyport/gateway';
+import { recorderOptionsFrom, startRecorder } from '@sallyport/recorder';
+import { DirectoryRecordingStore } from '@sallyport/recording';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
 import { startSessionWorker, workerOptionsFrom } from '@sallyport/session-worker';
 
@@ -10,6 +12,12 @@ runMain('sallyport', async () => {
   const ctx = await openServiceContext('sallyport', { embedded: true });
   const { config } = ctx;
   const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
+  const recorder = startRecorder(recorderOptionsFrom(config), {
+    ...ctx,
+    prisma: ctx.db.prisma,
+    sessionBus: ctx.bus,
+    store: new DirectoryRecordingStore(config.recording.dir),
+  });
   const gateway = await startGateway(
     { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
     { ...ctx, prisma: ctx.db.prisma, limiter: new RateLimiter(ctx.transport) },
@@ -21,6 +29,7 @@ runMain('sallyport', async () => {
   // The worker goes first so that its clients are told why their sessions end.
   onShutdown(ctx.log, [
     ['session worker', () => worker.stop()],
+    ['recorder', () => recorder.stop()],
     ['gateway', () => gateway.close()],
     ...ctx.close(),
   ]);

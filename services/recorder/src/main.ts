@@ -1,4 +1,3 @@
-import { RecordingBus } from '@sallyport/bus';
 import { startOpsServer } from '@sallyport/observability';
 import { DirectoryRecordingStore } from '@sallyport/recording';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
@@ -14,7 +13,6 @@ runMain('recorder', async () => {
     ...ctx,
     prisma: ctx.db.prisma,
     sessionBus: ctx.bus,
-    recordingBus: new RecordingBus(ctx.transport),
     store: new DirectoryRecordingStore(config.recording.dir),
   });
   const ops = await startOpsServer({

@@ -46,6 +46,7 @@ export interface Recorder {
 }
 
 const ADOPT_BATCH = 100;
+const STOP_GRACE_MS = 2_000;
 
 /**
  * The recorder service: takes recording requests from the bus while it has room, records each
@@ -196,6 +197,9 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
         stopped = true;
         for (const timer of timers) clearInterval(timer);
         await Promise.all([requests.stop(), finalisations.stop()]);
+        // Sessions that have just ended (a worker stopping with us) get a moment to be sealed.
+        const grace = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+        await Promise.race([Promise.all([...tasks.values()].map((t) => t.done)), grace]);
         for (const { recording } of tasks.values()) recording.stop();
         await Promise.all([...tasks.values()].map((t) => t.done));
         log.info('recorder stopped');

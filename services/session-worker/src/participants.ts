@@ -91,6 +91,11 @@ export class Participants {
     if (a) a.ackedOffset = offset;
   }
 
+  /** The name a user is shown by; "unknown" for someone who never attached. */
+  usernameOf(userId: string): string {
+    return this.members.get(userId)?.username ?? 'unknown';
+  }
+
   roleOf(userId: string): Role | undefined {
     return this.members.get(userId)?.role;
   }

@@ -4,10 +4,16 @@ import { appendAuditEvent } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { WorkerMetrics } from './metrics.js';
 import { Participants } from './participants.js';
+import {
+  notRecording,
+  startRecording,
+  type RecordingDeps,
+  type SessionRecorder,
+} from './recording.js';
 import { HeadlessScreen } from './screen.js';
 import { connectForRequest, type ConnectDeps } from './session-connect.js';
 
-export interface SessionDeps extends ConnectDeps {
+export interface SessionDeps extends ConnectDeps, RecordingDeps {
   workerId: string;
   bus: SessionBus;
   log: Logger;
@@ -42,6 +48,8 @@ export class TerminalSession {
   private readonly log: Logger;
   private readonly participants: Participants;
   private readonly screen: HeadlessScreen;
+  /** Set once the shell is about to open, if the server's recording policy says so. */
+  private recorder: SessionRecorder = notRecording;
   private client: SshClient | undefined;
   private channel: ClientChannel | undefined;
   /** Sequence of the last output or resize published. */
@@ -142,6 +150,9 @@ export class TerminalSession {
         `connected to ${server.host}:${server.port} and authenticated as ${server.username}`,
       );
     }
+    this.recorder = await startRecording(this.request, server, this.size, this.deps, (message) =>
+      this.recordingFailed(message),
+    );
     this.client.on(
       'close',
       () =>
@@ -195,6 +206,7 @@ export class TerminalSession {
     this.seq += 1;
     this.offset += data.length;
     this.screen.write(data);
+    this.recorder.output(this.seq, data);
     this.pendingPublishes += 1;
     this.deps.bus.publish(this.id, { type: 'output', seq: this.seq, offset, data }).then(
       () => this.published(),
@@ -234,6 +246,7 @@ export class TerminalSession {
     this.channel?.setWindow(rows, cols, 0, 0);
     this.screen.resize(cols, rows);
     this.seq += 1;
+    this.recorder.resize(this.seq, cols, rows);
     void this.publish({ type: 'resize', seq: this.seq, cols, rows });
   }
 
@@ -257,6 +270,7 @@ export class TerminalSession {
         this.bytesIn += msg.data.length;
         this.deps.metrics.bytes.inc({ direction: 'in' }, msg.data.length);
         this.channel.write(msg.data);
+        this.recorder.input(msg.userId, this.participants.usernameOf(msg.userId), msg.data);
         return;
       case 'resize':
         if (!this.participants.canWrite(msg.userId)) return this.refuse(msg.userId, 'resize');
@@ -286,6 +300,9 @@ export class TerminalSession {
       case 'control':
         void this.onControl(msg);
         return;
+      case 'recording-failed':
+        this.recordingFailed(msg.message);
+        return;
       case 'revoke': {
         const attachIds = this.participants.revoke(msg.via);
         void this.publish({ type: 'kick', attachIds, message: msg.message });
@@ -299,8 +316,7 @@ export class TerminalSession {
     const { participants } = this;
     if (msg.action === 'request') {
       if (participants.roleOf(msg.userId) !== 'view') return;
-      const username =
-        participants.list().find((p) => p.userId === msg.userId)?.username ?? 'unknown';
+      const username = participants.usernameOf(msg.userId);
       await this.publish({ type: 'control-request', userId: msg.userId, username });
       return;
     }
@@ -324,6 +340,17 @@ export class TerminalSession {
       msg.action === 'grant' ? 'session.control_granted' : 'session.control_revoked',
       { userId: target },
     );
+  }
+
+  /**
+   * Strict recording: output that cannot be kept must not be produced. The shell is paused at
+   * once, then the session ends with the reason. Best-effort sessions go on (the recorder
+   * records the gap).
+   */
+  private recordingFailed(message: string): void {
+    if (!this.recorder.strict) return;
+    this.channel?.pause();
+    void this.end('recording_failed', `the session was ended: ${message}`);
   }
 
   private refuse(userId: string, what: string): void {
@@ -418,6 +445,8 @@ export class TerminalSession {
           exitCode: code,
           exitSignal: signal,
         }),
+      // Before the lease goes: a recorder takes a lapsed lease without an end for a lost worker.
+      () => this.recorder.end(reason, message),
       () =>
         this.request.kind === 'shell'
           ? prisma.terminalSession.updateMany({

@@ -1,4 +1,4 @@
-import type { OpenRequest, QueueConsumer, SessionBus } from '@sallyport/bus';
+import type { OpenRequest, QueueConsumer, RecordingBus, SessionBus } from '@sallyport/bus';
 import type { Config } from '@sallyport/config';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
@@ -26,6 +26,8 @@ export interface SessionWorkerOptions {
 
 export interface SessionWorkerDeps {
   bus: SessionBus;
+  /** Where recorded sessions' events go (see recording.ts). */
+  recordingBus: RecordingBus;
   prisma: PrismaClient;
   keyring: Keyring;
   log: Logger;
@@ -63,6 +65,7 @@ export function startSessionWorker(
   const sessionDeps = {
     workerId: options.workerId,
     bus,
+    recordingBus: deps.recordingBus,
     prisma: deps.prisma,
     keyring: deps.keyring,
     knownHosts: new KnownHosts(deps.prisma, options.ssh.hostKeyPolicy),
