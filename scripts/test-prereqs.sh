@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a Debian machine has what Sallyport's tests need: OpenSSH (the harness runs its own
-# private sshd), Chromium (browser tests), and Redis and
-# PostgreSQL answering on 127.0.0.1. Idempotent; when everything is there it only checks.
+# private sshd), Chromium (browser tests), asciinema (recordings are checked with `asciinema cat`),
+# and Redis and PostgreSQL answering on 127.0.0.1. Idempotent; when everything is there it only
+# checks.
 set -euo pipefail
 
 # command to look for -> Debian package that provides it
@@ -10,6 +11,7 @@ declare -A PACKAGES=(
   [ssh-keygen]=openssh-client
   [/usr/bin/chromium]=chromium
   [less]=less
+  [asciinema]=asciinema
 )
 
 missing=()

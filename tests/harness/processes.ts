@@ -100,6 +100,11 @@ export interface SpawnServiceOptions {
   readyTimeoutMs?: number;
   /** Working directory. Default the current one (the repo root under vitest). */
   cwd?: string;
+  /**
+   * A command that runs node for us, e.g. `unshare -m … sh -c '…; exec "$@"'`: node and its
+   * arguments are appended. The process must exec node, so `proc.pid` is node's.
+   */
+  wrap?: string[];
 }
 
 export interface ExitStatus {
@@ -149,7 +154,8 @@ export async function spawnService(
     if (value !== undefined) base[key] = value;
   }
   const args = entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry];
-  const proc = spawn(process.execPath, args, {
+  const [command, ...commandArgs] = [...(options.wrap ?? []), process.execPath, ...args];
+  const proc = spawn(command!, commandArgs, {
     cwd: options.cwd ?? process.cwd(),
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

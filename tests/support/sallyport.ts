@@ -12,6 +12,7 @@ const ENTRY = {
   embedded: 'services/embedded/dist/main.js',
   gateway: 'services/gateway/dist/main.js',
   worker: 'services/session-worker/dist/main.js',
+  recorder: 'services/recorder/dist/main.js',
 } as const;
 
 export const ADMIN_USER = 'admin';
@@ -63,11 +64,19 @@ export interface Distributed {
   prefix: string;
   gateways: ServiceHandle[];
   workers: ServiceHandle[];
+  recorders: ServiceHandle[];
+  /** The recordings directory the gateways and recorders share. */
+  recordingDir: string;
   db: TestDatabase;
   adminPassword: string;
   admin: ApiClient;
   /** Starts one more session worker with the cluster's settings. */
   addWorker(id: string, env?: Record<string, string>): Promise<ServiceHandle>;
+  /** Starts one more recorder; `wrap` runs it inside another command (see spawnService). */
+  addRecorder(
+    id: string,
+    options?: { env?: Record<string, string>; wrap?: string[] },
+  ): Promise<ServiceHandle>;
   stop(): Promise<void>;
 }
 
@@ -76,16 +85,27 @@ export interface Distributed {
  * database) and real Redis (a unique key prefix).
  */
 export async function startDistributed(
-  options: { gateways?: number; workers?: number; workerEnv?: Record<string, string> } = {},
+  options: {
+    gateways?: number;
+    workers?: number;
+    workerEnv?: Record<string, string>;
+    /** Recorders started with the cluster (more with addRecorder). Default 0. */
+    recorders?: number;
+    /** Settings for every process of the cluster. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
+  const recordingDir = await mkdtemp(path.join(tmpdir(), 'sallyport-recordings-'));
   const shared = {
     DATABASE_URL: db.url,
     REDIS_URL,
     SALLYPORT_BUS_PREFIX: prefix,
     SALLYPORT_SECRET_KEY: randomBytes(32).toString('base64'),
+    SALLYPORT_RECORDING_DIR: recordingDir,
+    ...options.env,
   };
   const workers: ServiceHandle[] = [];
   const addWorker = async (id: string, env: Record<string, string> = {}) => {
@@ -104,6 +124,21 @@ export async function startDistributed(
     );
     workers.push(worker);
     return worker;
+  };
+  const recorders: ServiceHandle[] = [];
+  const addRecorder = async (
+    id: string,
+    { env = {}, wrap }: { env?: Record<string, string>; wrap?: string[] } = {},
+  ) => {
+    const port = await freePort();
+    const recorder = await spawnService(
+      `recorder-${id}`,
+      ENTRY.recorder,
+      { ...shared, SALLYPORT_RECORDER_ID: id, SALLYPORT_RECORDER_HTTP_PORT: String(port), ...env },
+      { port, readyLog: /recorder ready/, ...(wrap ? { wrap } : {}) },
+    );
+    recorders.push(recorder);
+    return recorder;
   };
   const gateways: ServiceHandle[] = [];
   // Gateways one after another: the first applies migrations and creates the admin.
@@ -126,20 +161,25 @@ export async function startDistributed(
   await Promise.all(
     Array.from({ length: options.workers ?? 2 }, (_, i) => addWorker(`worker-${i + 1}`)),
   );
+  for (let i = 0; i < (options.recorders ?? 0); i++) await addRecorder(`recorder-${i + 1}`);
   const admin = new ApiClient(gateways[0]!.url!);
   await admin.login(ADMIN_USER, adminPassword);
   return {
     prefix,
     gateways,
     workers,
+    recorders,
+    recordingDir,
     db,
     adminPassword,
     admin,
     addWorker,
+    addRecorder,
     stop: async () => {
-      await Promise.all([...gateways, ...workers].map((p) => p.stop()));
+      await Promise.all([...gateways, ...workers, ...recorders].map((p) => p.stop()));
       await cleanupPrefix(prefix);
       await db.drop();
+      await rm(recordingDir, { recursive: true, force: true });
     },
   };
 }

@@ -109,6 +109,9 @@ function toConfig(e: z.infer<typeof schema>) {
   const extraOrigins = e.SALLYPORT_ALLOWED_ORIGINS.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const recordingDir = path.resolve(
+    e.SALLYPORT_RECORDING_DIR ?? path.join(e.SALLYPORT_DATA_DIR, 'recordings'),
+  );
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -142,6 +145,8 @@ function toConfig(e: z.infer<typeof schema>) {
         maxPerUser: e.SALLYPORT_MAX_SESSIONS_PER_USER,
         maxTotal: e.SALLYPORT_MAX_SESSIONS,
       },
+      /** Recordings are played back from here (the recorders' store). */
+      recordingDir,
     },
     worker: {
       id: e.SALLYPORT_WORKER_ID ?? `${hostname()}-${process.pid}`,
@@ -159,7 +164,7 @@ function toConfig(e: z.infer<typeof schema>) {
     },
     recording: {
       /** Where recordings are stored; recorders write there and gateways read it. */
-      dir: path.resolve(e.SALLYPORT_RECORDING_DIR ?? path.join(e.SALLYPORT_DATA_DIR, 'recordings')),
+      dir: recordingDir,
       /** Recordings older than this many days are deleted; 0 keeps them. */
       retentionDays: e.SALLYPORT_RECORDING_RETENTION_DAYS,
       /** Plaintext bytes per encrypted chunk. */

@@ -408,9 +408,10 @@ describe.each(kinds)('models on $name', (kind) => {
     expect(await prisma.recording.findUniqueOrThrow({ where: { sessionId: session.id } })).toEqual(
       full,
     );
-    await expect(
-      prisma.recording.create({ data: { ...minimal, id: undefined } }),
-    ).rejects.toMatchObject({ code: 'P2002' });
+    const { id: _id, resume: _resume, ...again } = minimal;
+    await expect(prisma.recording.create({ data: again })).rejects.toMatchObject({
+      code: 'P2002',
+    });
 
     const policy = await prisma.recordingPolicy.create({
       data: { scope: 'group:prod', enabled: true },

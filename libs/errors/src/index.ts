@@ -16,6 +16,8 @@ export const errorCatalogue = {
   payload_too_large: { status: 413, expose: true },
   rate_limited: { status: 429, expose: true },
   internal: { status: 500, expose: false },
+  /** Stored data (a recording) is not what was written: tampered with or damaged. */
+  integrity_failed: { status: 500, expose: true },
   unavailable: { status: 503, expose: true },
 } as const satisfies Record<string, { status: number; expose: boolean }>;
 

@@ -6,6 +6,7 @@ import type { RateLimiter, SessionBus } from '@sallyport/bus';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
+import { DirectoryRecordingStore } from '@sallyport/recording';
 import {
   listen,
   opsMiddleware,
@@ -32,6 +33,8 @@ import { inviteRoutes } from './invites/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { shareRoutes } from './shares/routes.js';
 import { userRoutes } from './users/routes.js';
+import { recordingPolicyRoutes } from './recordings/policy-routes.js';
+import { recordingRoutes } from './recordings/routes.js';
 import { attachTerminalSockets } from './terminal/upgrade.js';
 
 export interface GatewayOptions {
@@ -48,6 +51,8 @@ export interface GatewayOptions {
   connectsPerMinute: number;
   /** Open sessions allowed per user and in all. */
   sessionLimits: { maxPerUser: number; maxTotal: number };
+  /** The recorders' store, read for playback and download. */
+  recordingDir: string;
   /** The built web UI; omitted, the gateway serves the API only. */
   uiDir?: string | undefined;
   adminUser?: string | undefined;
@@ -113,6 +118,12 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
     shareRoutes({ prisma, bus: deps.bus, publicUrl: options.publicUrl }),
     inviteRoutes({ prisma, bus: deps.bus }),
     userRoutes({ prisma }),
+    recordingRoutes({
+      prisma,
+      keyring: deps.keyring,
+      store: new DirectoryRecordingStore(options.recordingDir),
+    }),
+    recordingPolicyRoutes({ prisma }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());
   }

@@ -135,6 +135,8 @@ export class SessionRecording {
         if (missing > 0) await this.noteGap('bus', `${missing} events never reached the recorder`);
         this.buffer(lines);
         if (event.type === 'end') this.pendingOutcome = { status: 'complete' };
+        else if (this.bufferedBytes >= this.deps.chunkBytes && !this.storeFailing())
+          await this.commit(undefined);
       }
       if (entries.length > 0) {
         idleMs = POLL_MIN_MS;
@@ -262,9 +264,14 @@ export class SessionRecording {
     await this.ackRead();
   }
 
+  /** Counted in the row at once (not at the next checkpoint): the gap shows while it lasts. */
   private async noteGap(cause: 'store' | 'bus', reason: string): Promise<void> {
     this.gaps += 1;
     this.deps.metrics.gaps.inc({ cause });
+    await this.deps.prisma.recording.update({
+      where: { id: this.row.id },
+      data: { gaps: this.gaps },
+    });
     await this.audit('recording.gap', { cause, reason, atSeconds: this.resume.lastTime });
   }
 

@@ -1,0 +1,115 @@
+// Helpers for tests of recordings: reading them over the API as a user would, and handling
+// the recorder's store from outside.
+import { execFile } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { waitFor } from '../harness/processes.js';
+import type { ApiClient } from './api.js';
+
+const exec = promisify(execFile);
+
+export type CastEvent = [number, string, string];
+
+/** The session's recording once `ready` holds for it (e.g. it has chunks, or is complete). */
+export function recordingOf(
+  client: ApiClient,
+  sessionId: string,
+  ready: (r: Record<string, any>) => boolean = (r) => r.status !== 'recording',
+  timeoutMs = 30_000,
+): Promise<Record<string, any>> {
+  return waitFor(
+    async () => {
+      const res = await client.request('GET', `/api/recordings?sessionId=${sessionId}`);
+      const [recording] = res.body.recordings as Record<string, any>[];
+      return recording && ready(recording) ? recording : undefined;
+    },
+    { timeoutMs, description: `the recording of session ${sessionId}` },
+  );
+}
+
+/** GET as text (casts are not JSON), with the client's cookie. */
+export async function getText(
+  client: ApiClient,
+  urlPath: string,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(client.baseUrl + urlPath, { headers: { cookie: client.cookie } });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+export function parseCast(text: string): { header: Record<string, any>; events: CastEvent[] } {
+  const [header, ...events] = text.trimEnd().split('\n');
+  return { header: JSON.parse(header!), events: events.map((l) => JSON.parse(l) as CastEvent) };
+}
+
+/** Everything the terminal showed: the output events, joined. */
+export const outputOf = (events: CastEvent[]) =>
+  events
+    .filter(([, code]) => code === 'o')
+    .map(([, , data]) => data)
+    .join('');
+
+/**
+ * `asciinema cat` on the cast (Debian's asciinema): what it prints, or it throws. It insists on
+ * a terminal (it opens /dev/tty), so it runs under util-linux's `script`, which gives it one.
+ */
+export async function asciinemaCat(cast: string): Promise<string> {
+  const file = path.join(tmpdir(), `sallyport-${Math.random().toString(36).slice(2)}.cast`);
+  await writeFile(file, cast);
+  try {
+    const { stdout } = await exec('script', ['-qec', `asciinema cat ${file}`, '/dev/null'], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/**
+ * Runs a service in a mount namespace of its own where `dir` is a bind mount, so the test can
+ * make the directory read-only for that process alone (root ignores file permissions).
+ */
+export const ownMountOf = (dir: string): string[] => [
+  'unshare',
+  '--mount',
+  '--propagation',
+  'private',
+  'sh',
+  '-c',
+  'mount --bind "$0" "$0" && exec "$@"',
+  dir,
+];
+
+/** Remounts `dir` read-only or writable inside the mount namespace of process `pid`. */
+export async function setReadOnly(pid: number, dir: string, readOnly: boolean): Promise<void> {
+  await exec('nsenter', [
+    '-t',
+    String(pid),
+    '-m',
+    'mount',
+    '-o',
+    `remount,bind,${readOnly ? 'ro' : 'rw'}`,
+    dir,
+  ]);
+}
+
+/** Audit events with this action, from the cluster's PostgreSQL. */
+export async function auditEvents(
+  databaseUrl: string,
+  action: string,
+): Promise<Record<string, any>[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT actor_name, action, target_id, details FROM audit_events WHERE action = $1 ORDER BY seq',
+      [action],
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
