@@ -1,5 +1,5 @@
 // Builds the web UI into services/gateway/dist-ui: one esbuild bundle (app.js + source map), the
-// page, its stylesheet and xterm's. The gateway serves that directory as it is, so everything the
+// page, its stylesheet, xterm's and the asciinema player's. The gateway serves that directory as it is, so everything the
 // browser loads comes from our own origin (the CSP allows nothing else, and no inline script).
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,6 +35,10 @@ export async function buildUi(root) {
     copyFile(
       path.join(root, 'node_modules/@xterm/xterm/css/xterm.css'),
       path.join(out, 'xterm.css'),
+    ),
+    copyFile(
+      path.join(root, 'node_modules/asciinema-player/dist/bundle/asciinema-player.css'),
+      path.join(out, 'asciinema-player.css'),
     ),
   ]);
 }

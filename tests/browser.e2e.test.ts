@@ -5,7 +5,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
+import { recordingOf } from './support/recordings.js';
 import { marker, sshdServer } from './support/target.js';
+import { TerminalClient } from './support/terminal-client.js';
 
 const sshd = inject('sshd');
 const SCREENSHOT = '/tmp/sallyport-terminal.png';
@@ -200,6 +202,46 @@ describe('the web UI in a browser', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await row.locator('[data-testid=delete]').click();
     await row.waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+  });
+
+  it('plays a recording, finds a word in it and jumps the player there', async () => {
+    await sp.admin.request('PUT', '/api/recording-policies/global', { enabled: true });
+    const server = await sp.admin.createServer(sshdServer(sshd));
+    const term = await TerminalClient.open(
+      sp.url,
+      { serverId: server.id, cols: 80, rows: 24 },
+      { cookie: sp.admin.cookie, origin: sp.admin.origin },
+    );
+    await term.waitForControl('ready');
+    const word = marker('needle');
+    // Printed a second into the session, as a word built by the shell, so it appears on the
+    // screen only then (the command line shows its halves, not the word).
+    term.type(`sleep 1; W=${word.slice(0, 4)}; echo "\${W}${word.slice(4)}"; exit\n`);
+    await term.waitForControl('exit');
+    const recording = await recordingOf(sp.admin, term.sessionId);
+
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/recordings`);
+    await logIn(page);
+    await page.waitForURL(/\/recordings$/);
+    const row = page.locator(`[data-testid=recording-row][data-recording-id="${recording.id}"]`);
+    await row.locator('a').click();
+    await page.waitForURL(new RegExp(`/recordings/${recording.id}$`));
+    await page.waitForSelector('#player[data-state=ready] .ap-term');
+
+    await page.fill('#search-query', word);
+    await page.click('#search-submit');
+    const hit = page.locator('[data-testid=search-hit]');
+    await poll(() => hit.count()).toBe(1);
+    const time = Number(await hit.getAttribute('data-time'));
+    expect(time).toBeGreaterThanOrEqual(1);
+    await hit.click();
+    await poll(async () =>
+      Number(await page.getAttribute('#player-position', 'data-time')),
+    ).toBeCloseTo(time, 1);
+    await poll(() => page.locator('#player .ap-term').textContent()).toContain(word);
+    await page.screenshot({ path: '/tmp/sallyport-recording.png' });
     expect(problems).toEqual([]);
   });
 });

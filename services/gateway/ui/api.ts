@@ -41,6 +41,38 @@ export type ConnectionTestResult =
   | { ok: true; hostKeyFingerprint: string; hostKeyPinned: boolean; message: string }
   | { ok: false; reason: string; message: string };
 
+export interface Recording {
+  id: string;
+  sessionId: string;
+  userId: string;
+  username: string;
+  serverId: string | null;
+  serverName: string;
+  participants: string[];
+  status: 'recording' | 'complete' | 'incomplete';
+  mode: 'best_effort' | 'strict';
+  recordsInput: boolean;
+  cols: number;
+  rows: number;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number;
+  sizeBytes: number;
+  gaps: number;
+}
+
+export interface SearchHit {
+  time: number;
+  context: string;
+}
+
+export interface RecordingPolicy {
+  scope: string;
+  enabled: boolean;
+  mode: 'best_effort' | 'strict';
+  recordInput: boolean;
+}
+
 /** An error answer from the API (`{ error: { code, message, details } }`), or a network failure. */
 export class ApiError extends Error {
   constructor(
@@ -124,6 +156,36 @@ export const api = {
       (r) => r.server,
     ),
   deleteServer: (id: string) => request<void>('DELETE', `/api/servers/${encodeURIComponent(id)}`),
+  listRecordings: (filters: Record<string, string>) =>
+    request<{ recordings: Recording[] }>(
+      'GET',
+      `/api/recordings?${new URLSearchParams(filters).toString()}`,
+    ).then((r) => r.recordings),
+  getRecording: (id: string) =>
+    request<{ recording: Recording }>('GET', `/api/recordings/${encodeURIComponent(id)}`).then(
+      (r) => r.recording,
+    ),
+  /** The recording's asciicast text (an audited playback). */
+  castOf: async (id: string): Promise<string> => {
+    const response = await fetch(`/api/recordings/${encodeURIComponent(id)}/cast`, {
+      credentials: 'same-origin',
+    });
+    if (!response.ok) throw toApiError(response, await response.json().catch(() => undefined));
+    return response.text();
+  },
+  searchRecording: (id: string, q: string) =>
+    request<{ hits: SearchHit[] }>(
+      'GET',
+      `/api/recordings/${encodeURIComponent(id)}/search?q=${encodeURIComponent(q)}`,
+    ).then((r) => r.hits),
+  listPolicies: () =>
+    request<{ policies: RecordingPolicy[] }>('GET', '/api/recording-policies').then(
+      (r) => r.policies,
+    ),
+  /** `path` is "global", "groups/<name>" or "servers/<id>". */
+  setPolicy: (path: string, policy: Omit<RecordingPolicy, 'scope'>) =>
+    request<{ policy: RecordingPolicy }>('PUT', `/api/recording-policies/${path}`, policy),
+  deletePolicy: (path: string) => request<void>('DELETE', `/api/recording-policies/${path}`),
   testServer: (id: string) =>
     request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
 };

@@ -5,6 +5,8 @@ import { api, errorMessage, type User } from './api.js';
 import type { App, Cleanup, Page } from './app.js';
 import { h } from './dom.js';
 import { loginPage } from './pages/login.js';
+import { recordingPage } from './pages/recording.js';
+import { recordingsPage } from './pages/recordings.js';
 import { serversPage } from './pages/servers.js';
 import { setupPage } from './pages/setup.js';
 import { terminalPage } from './pages/terminal.js';
@@ -30,6 +32,8 @@ interface Route {
 const routes: Route[] = [
   { pattern: /^\/$/, page: serversPage },
   { pattern: /^\/terminal\/([^/]+)$/, page: terminalPage },
+  { pattern: /^\/recordings$/, page: recordingsPage },
+  { pattern: /^\/recordings\/([^/]+)$/, page: recordingPage },
   { pattern: /^\/login$/, page: loginPage, public: true },
   { pattern: /^\/setup$/, page: setupPage(() => setupToken), public: true },
 ];

@@ -74,7 +74,7 @@ export function securityHeaders(): Mw {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set(
       'Content-Security-Policy',
-      "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
   };
 }

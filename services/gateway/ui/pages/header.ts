@@ -21,6 +21,12 @@ export function appHeader(app: App): HTMLElement {
     'header',
     { class: 'topbar' },
     h('a', { href: '/', 'data-link': true, class: 'brand' }, 'Sallyport'),
+    h(
+      'nav',
+      { class: 'nav' },
+      h('a', { href: '/', 'data-link': true, id: 'nav-servers' }, 'Servers'),
+      h('a', { href: '/recordings', 'data-link': true, id: 'nav-recordings' }, 'Recordings'),
+    ),
     h('span', { class: 'spacer' }),
     user
       ? h(
