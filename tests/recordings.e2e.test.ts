@@ -1,7 +1,7 @@
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor, type ServiceHandle } from './harness/processes.js';
+import type { ServiceHandle } from './harness/processes.js';
 import { ApiClient } from './support/api.js';
 import {
   asciinemaCat,
@@ -69,6 +69,22 @@ const open = async (server = serverId, cols = 80, rows = 24) => {
   return term;
 };
 
+/** Ends the session from its shell and waits until its recording is finished. */
+const finish = async (owner: TerminalClient, status = 'complete') => {
+  owner.type('exit\n');
+  await owner.waitForControl('exit');
+  return recordingOf(cluster.admin, owner.sessionId, (r) => r.status === status, 60_000);
+};
+
+/** Prints a new marker and waits until it is on screen and the recording has begun. */
+const printMarker = async (owner: TerminalClient, label: string) => {
+  const text = marker(label);
+  owner.type(`echo ${text}\n`);
+  await owner.waitForOutput(`\n${text}\r\n`);
+  await recordingOf(cluster.admin, owner.sessionId, (r) => r.sizeBytes > 0);
+  return text;
+};
+
 const castOf = async (client: ApiClient, id: string) => {
   const res = await getText(client, `/api/recordings/${id}/download`);
   expect(res.status).toBe(200);
@@ -98,14 +114,7 @@ describe('recording in distributed mode', () => {
     owner.sendControl({ type: 'resize', cols: 100, rows: 30 });
     owner.type('stty size\n');
     await owner.waitForOutput('\n30 100\r\n');
-    owner.type('exit\n');
-    await owner.waitForControl('exit');
-
-    const recording = await recordingOf(
-      cluster.admin,
-      owner.sessionId,
-      (r) => r.status === 'complete',
-    );
+    const recording = await finish(owner);
     expect(recording).toMatchObject({ cols: 80, rows: 24, gaps: 0, username: 'admin' });
     expect(recording.participants).toEqual(['admin', 'bob']);
     const all = await cluster.admin.request('GET', `/api/recordings?sessionId=${owner.sessionId}`);
@@ -137,12 +146,12 @@ describe('recording in distributed mode', () => {
 
   it('shows a recording only to its owner, admins and auditors, and audits every access', async () => {
     const owner = await open();
-    owner.type('exit\n');
-    await owner.waitForControl('exit');
-    const recording = await recordingOf(cluster.admin, owner.sessionId);
+    const recording = await finish(owner);
 
     const bobList = await users.bob.request('GET', '/api/recordings');
-    expect(bobList.body.recordings.map((r: { id: string }) => r.id)).not.toContain(recording.id);
+    const ids = (list: { body: { recordings: { id: string }[] } }) =>
+      list.body.recordings.map((r) => r.id);
+    expect(ids(bobList)).not.toContain(recording.id);
     for (const suffix of ['', '/cast', '/download', '/text', '/search?q=x']) {
       const res = await getText(users.bob, `/api/recordings/${recording.id}${suffix}`);
       expect(res.status, suffix).toBe(404);
@@ -152,7 +161,7 @@ describe('recording in distributed mode', () => {
     expect(missing.status).toBe(404);
 
     const auditorList = await users.audrey.request('GET', '/api/recordings');
-    expect(auditorList.body.recordings.map((r: { id: string }) => r.id)).toContain(recording.id);
+    expect(ids(auditorList)).toContain(recording.id);
     expect((await getText(users.audrey, `/api/recordings/${recording.id}/cast`)).status).toBe(200);
     const plays = await auditEvents(cluster.db.url, 'recording.play');
     expect(plays).toContainEqual(
@@ -167,13 +176,7 @@ describe('recording in distributed mode', () => {
     const owner = await open();
     owner.type('seq 1 3000\n');
     await owner.waitForOutput('\n3000\r\n');
-    owner.type('exit\n');
-    await owner.waitForControl('exit');
-    const recording = await recordingOf(
-      cluster.admin,
-      owner.sessionId,
-      (r) => r.status === 'complete',
-    );
+    const recording = await finish(owner);
     const file = path.join(cluster.recordingDir, `${recording.id}.sprec`);
     const original = await readFile(file);
     const intact = await castOf(cluster.admin, recording.id);
@@ -228,10 +231,7 @@ describe('recording in distributed mode', () => {
       mode: 'best_effort',
     });
     const owner = await open(server.id);
-    const before = marker('before-gap');
-    owner.type(`echo ${before}\n`);
-    await owner.waitForOutput(`\n${before}\r\n`);
-    await recordingOf(cluster.admin, owner.sessionId, (r) => r.sizeBytes > 0);
+    const before = await printMarker(owner, 'before-gap');
     await setReadOnly(recorder.proc.pid!, cluster.recordingDir, true);
     try {
       const lost = marker('lost');
@@ -244,14 +244,9 @@ describe('recording in distributed mode', () => {
     const after = marker('after-gap');
     owner.type(`echo ${after}\n`);
     await owner.waitForOutput(`\n${after}\r\n`);
-    owner.type('exit\n');
-    expect(await owner.waitForControl('exit')).toMatchObject({ reason: 'exit' });
-
-    const recording = await recordingOf(
-      cluster.admin,
-      owner.sessionId,
-      (r) => r.status === 'complete',
-    );
+    const recording = await finish(owner);
+    // The session was never interrupted: it ended when its shell did.
+    expect(owner.control.find((m) => m.type === 'exit')).toMatchObject({ reason: 'exit' });
     expect(recording.gaps).toBe(1);
     const { events } = parseCast(await castOf(cluster.admin, recording.id));
     const output = outputOf(events);
@@ -274,8 +269,7 @@ describe('recording in distributed mode', () => {
       mode: 'strict',
     });
     const owner = await open(server.id);
-    owner.type('echo started\n');
-    await recordingOf(cluster.admin, owner.sessionId, (r) => r.sizeBytes > 0);
+    await printMarker(owner, 'started');
     await setReadOnly(recorder.proc.pid!, cluster.recordingDir, true);
     try {
       owner.type('echo not-kept\n');
@@ -296,10 +290,7 @@ describe('recording in distributed mode', () => {
 
   it('carries on after its recorder is killed: another one completes it byte for byte', async () => {
     const owner = await open();
-    const first = marker('first');
-    owner.type(`echo ${first}\n`);
-    await owner.waitForOutput(`\n${first}\r\n`);
-    await recordingOf(cluster.admin, owner.sessionId, (r) => r.sizeBytes > 0);
+    await printMarker(owner, 'first');
     recorder.kill('SIGKILL');
     await recorder.exited;
 
@@ -310,15 +301,7 @@ describe('recording in distributed mode', () => {
     const last = marker('last');
     owner.type(`echo ${last}\n`);
     await owner.waitForOutput(`\n${last}\r\n`);
-    owner.type('exit\n');
-    await owner.waitForControl('exit');
-
-    const recording = await recordingOf(
-      cluster.admin,
-      owner.sessionId,
-      (r) => r.status === 'complete',
-      60_000,
-    );
+    const recording = await finish(owner);
     expect(recording.gaps).toBe(0);
     const cast = await castOf(cluster.admin, recording.id);
     expect(outputOf(parseCast(cast).events)).toBe(owner.output);
@@ -327,10 +310,7 @@ describe('recording in distributed mode', () => {
 
   it('finalises the recording of a session whose worker died as incomplete, playable to that point', async () => {
     const owner = await open();
-    const seen = marker('before-the-end');
-    owner.type(`echo ${seen}\n`);
-    await owner.waitForOutput(`\n${seen}\r\n`);
-    await recordingOf(cluster.admin, owner.sessionId, (r) => r.sizeBytes > 0);
+    const seen = await printMarker(owner, 'before-the-end');
     const row = await cluster.admin.session(owner.sessionId);
     cluster.workers.find((w) => w.name === `worker-${row.workerId}`)!.kill('SIGKILL');
     await owner.waitForControl('exit', 15_000);

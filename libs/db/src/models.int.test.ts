@@ -408,7 +408,7 @@ describe.each(kinds)('models on $name', (kind) => {
     expect(await prisma.recording.findUniqueOrThrow({ where: { sessionId: session.id } })).toEqual(
       full,
     );
-    const { id: _id, resume: _resume, ...again } = minimal;
+    const again = { ...minimal, id: undefined, resume: undefined };
     await expect(prisma.recording.create({ data: again })).rejects.toMatchObject({
       code: 'P2002',
     });

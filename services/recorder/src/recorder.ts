@@ -1,13 +1,10 @@
-import type { RecordingBus, RecordingRequest, SessionBus } from '@sallyport/bus';
-import type { Keyring } from '@sallyport/crypto';
-import type { PrismaClient, Recording } from '@sallyport/db';
-import type { Logger } from '@sallyport/log';
+import type { RecordingRequest } from '@sallyport/bus';
+import type { Recording } from '@sallyport/db';
 import type { Registry } from '@sallyport/observability';
-import type { RecordingStore } from '@sallyport/recording';
 import { finaliseRecording } from './finalise.js';
 import { createRecorderMetrics } from './metrics.js';
 import { sweepRecordings } from './retention.js';
-import { SessionRecording } from './session-recording.js';
+import { SessionRecording, type RecordingServices } from './session-recording.js';
 
 export interface RecorderOptions {
   /** Unique among recorders; holds the leases of the sessions it records. */
@@ -26,13 +23,7 @@ export interface RecorderOptions {
   retentionIntervalMs?: number;
 }
 
-export interface RecorderDeps {
-  recordingBus: RecordingBus;
-  sessionBus: SessionBus;
-  prisma: PrismaClient;
-  keyring: Keyring;
-  store: RecordingStore;
-  log: Logger;
+export interface RecorderDeps extends RecordingServices {
   registry: Registry;
   clock?: () => Date;
 }

@@ -18,14 +18,19 @@ import type { RecorderMetrics } from './metrics.js';
 
 const gzip = promisify(gzipCallback);
 
-export interface SessionRecordingDeps {
-  recorderId: string;
+/** The services a recorder works with (see RecorderDeps). */
+export interface RecordingServices {
   recordingBus: RecordingBus;
+  /** For the sessions' owner leases: a lapsed one without an end means the worker died. */
   sessionBus: SessionBus;
   prisma: PrismaClient;
   keyring: Keyring;
   store: RecordingStore;
   log: Logger;
+}
+
+export interface SessionRecordingDeps extends RecordingServices {
+  recorderId: string;
   metrics: RecorderMetrics;
   /** Plaintext bytes buffered before a chunk is sealed. */
   chunkBytes: number;

@@ -102,7 +102,8 @@ export function recordingRoutes(deps: {
   });
 
   const find = async (ctx: GatewayContext): Promise<Listed> => {
-    const found = await visibleRecording(prisma, String(ctx.params.id ?? ''), currentUser(ctx));
+    const { id } = ctx.params as { id?: string };
+    const found = await visibleRecording(prisma, id ?? '', currentUser(ctx));
     return prisma.recording.findUniqueOrThrow({
       where: { id: found.id },
       include: withParticipants,
