@@ -94,8 +94,10 @@ const castOf = async (client: ApiClient, id: string) => {
 describe('recording in distributed mode', () => {
   it('records a shared session once, as a cast that asciinema cat accepts, with its resizes', async () => {
     const owner = await open();
+    // Put together by printf, so the text is on screen once (the command line shows its parts:
+    // how often a shell echoes a command typed ahead of its prompt varies).
     const text = marker('recorded-text');
-    owner.type(`printf '%s\\n' ${text}\n`);
+    owner.type(`printf '%s%s\\n' ${text.slice(0, 5)} ${text.slice(5)}\n`);
     await owner.waitForOutput(`\n${text}\r\n`);
 
     // Bob joins through a share link: still one recording, with bob among the participants.
@@ -139,9 +141,7 @@ describe('recording in distributed mode', () => {
       'GET',
       `/api/recordings/${recording.id}/search?q=${text.toUpperCase()}`,
     );
-    // Once as typed (echoed), once printed.
-    expect(search.body.hits).toHaveLength(2);
-    expect(search.body.hits[1].context).toBe(text);
+    expect(search.body.hits).toEqual([{ time: expect.any(Number), context: text }]);
   });
 
   it('shows a recording only to its owner, admins and auditors, and audits every access', async () => {

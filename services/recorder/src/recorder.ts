@@ -88,7 +88,8 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
   }
 
   async function adopt(row: Recording): Promise<void> {
-    if (stopped || tasks.has(row.sessionId)) return;
+    // A finished recording (its request delivered again) must never be written to again.
+    if (stopped || row.status !== 'recording' || tasks.has(row.sessionId)) return;
     if (!(await recordingBus.claimSession(row.sessionId, options.recorderId))) return;
     const recording = new SessionRecording(row, taskDeps);
     metrics.active.inc();
