@@ -3,9 +3,7 @@ import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallypor
 import type { Keyring } from '@sallyport/crypto';
 import { appendAuditEvent, type PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
-import { connectSsh, type SshAuth } from './ssh-connect.js';
-import type { KnownHosts } from './known-hosts.js';
-import type { TargetPolicy } from './target-policy.js';
+import { connectServer, type KnownHosts, type TargetPolicy } from '@sallyport/ssh';
 import type { WorkerMetrics } from './metrics.js';
 
 export interface SessionDeps {
@@ -88,30 +86,8 @@ export class TerminalSession {
     const server = await prisma.server.findUnique({ where: { id: this.request.serverId } });
     if (!server) return this.end('error', 'the server no longer exists');
 
-    const target = await policy.check(server.host);
-    if (!target.ok) return this.end(target.reason, target.message);
-
-    const auth: SshAuth =
-      server.authType === 'password'
-        ? { password: keyring.decrypt(server.secretEncrypted, `server:${server.id}:secret`) }
-        : {
-            privateKey: keyring.decrypt(server.secretEncrypted, `server:${server.id}:secret`),
-            passphrase: server.passphraseEncrypted
-              ? keyring.decrypt(server.passphraseEncrypted, `server:${server.id}:passphrase`)
-              : undefined,
-          };
-
     const startedAt = performance.now();
-    const result = await connectSsh(
-      {
-        host: server.host,
-        address: target.address,
-        port: server.port,
-        username: server.username,
-        auth,
-      },
-      { knownHosts, ...this.deps.ssh },
-    );
+    const result = await connectServer(server, { keyring, knownHosts, policy, ssh: this.deps.ssh });
     metrics.connectSeconds.observe(
       { outcome: result.ok ? 'ok' : result.reason },
       (performance.now() - startedAt) / 1000,

@@ -3,9 +3,8 @@ import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
-import { KnownHosts } from './known-hosts.js';
+import { KnownHosts, TargetPolicy, type Cidr } from '@sallyport/ssh';
 import { createWorkerMetrics } from './metrics.js';
-import { TargetPolicy, type Cidr } from './target-policy.js';
 import { TerminalSession } from './terminal-session.js';
 
 export interface SessionWorkerOptions {
