@@ -16,7 +16,11 @@ export const errorCatalogue = {
   payload_too_large: { status: 413, expose: true },
   rate_limited: { status: 429, expose: true },
   internal: { status: 500, expose: false },
+  /** A target server failed or refused: connection lost, authentication, host key. */
+  bad_gateway: { status: 502, expose: true },
   unavailable: { status: 503, expose: true },
+  /** A target server did not answer in time. */
+  gateway_timeout: { status: 504, expose: true },
 } as const satisfies Record<string, { status: number; expose: boolean }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
