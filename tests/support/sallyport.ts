@@ -12,6 +12,7 @@ const ENTRY = {
   embedded: 'services/embedded/dist/main.js',
   gateway: 'services/gateway/dist/main.js',
   worker: 'services/session-worker/dist/main.js',
+  sftpWorker: 'services/sftp-worker/dist/main.js',
 } as const;
 
 export const ADMIN_USER = 'admin';
@@ -61,6 +62,10 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
 export interface Distributed {
   gateways: ServiceHandle[];
   workers: ServiceHandle[];
+  /** Started only when asked for (`sftpWorkers`); gateway i forwards to sftp-worker i mod n. */
+  sftpWorkers: ServiceHandle[];
+  /** The secret gateways sign sftp-worker requests with. */
+  internalSecret: string;
   db: TestDatabase;
   adminPassword: string;
   admin: ApiClient;
@@ -74,17 +79,46 @@ export interface Distributed {
  * database) and real Redis (a unique key prefix).
  */
 export async function startDistributed(
-  options: { gateways?: number; workers?: number; workerEnv?: Record<string, string> } = {},
+  options: {
+    gateways?: number;
+    workers?: number;
+    workerEnv?: Record<string, string>;
+    /** sftp-workers to start (default none, which keeps clusters that need no Files quick). */
+    sftpWorkers?: number;
+    sftpWorkerEnv?: Record<string, string>;
+  } = {},
 ): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
+  const internalSecret = randomBytes(32).toString('base64url');
   const shared = {
     DATABASE_URL: db.url,
     REDIS_URL,
     SALLYPORT_BUS_PREFIX: prefix,
     SALLYPORT_SECRET_KEY: randomBytes(32).toString('base64'),
+    SALLYPORT_INTERNAL_SECRET: internalSecret,
   };
+  // The sftp-workers first, so gateways can be told where they are. They share PostgreSQL
+  // (and its migration lock) with the gateways, but not Redis.
+  const sftpWorkers: ServiceHandle[] = [];
+  for (let i = 0; i < (options.sftpWorkers ?? 0); i++) {
+    const port = await freePort();
+    sftpWorkers.push(
+      await spawnService(
+        `sftp-worker-${i}`,
+        ENTRY.sftpWorker,
+        {
+          DATABASE_URL: db.url,
+          SALLYPORT_SECRET_KEY: shared.SALLYPORT_SECRET_KEY,
+          SALLYPORT_INTERNAL_SECRET: internalSecret,
+          SALLYPORT_SFTP_HTTP_PORT: String(port),
+          ...options.sftpWorkerEnv,
+        },
+        { port, readyLog: /sftp-worker listening/ },
+      ),
+    );
+  }
   const workers: ServiceHandle[] = [];
   const addWorker = async (id: string, env: Record<string, string> = {}) => {
     const port = await freePort();
@@ -116,6 +150,9 @@ export async function startDistributed(
           SALLYPORT_PORT: String(port),
           SALLYPORT_ADMIN_USER: ADMIN_USER,
           SALLYPORT_ADMIN_PASSWORD: adminPassword,
+          ...(sftpWorkers.length > 0
+            ? { SALLYPORT_SFTP_WORKER_URL: sftpWorkers[i % sftpWorkers.length]!.url! }
+            : {}),
         },
         { port, readyLog: /gateway listening/ },
       ),
@@ -129,12 +166,14 @@ export async function startDistributed(
   return {
     gateways,
     workers,
+    sftpWorkers,
+    internalSecret,
     db,
     adminPassword,
     admin,
     addWorker,
     stop: async () => {
-      await Promise.all([...gateways, ...workers].map((p) => p.stop()));
+      await Promise.all([...gateways, ...workers, ...sftpWorkers].map((p) => p.stop()));
       await cleanupPrefix(prefix);
       await db.drop();
     },

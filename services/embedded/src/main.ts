@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { RateLimiter } from '@sallyport/bus';
 import { startGateway, uiDir } from '@sallyport/gateway';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
 import { startSessionWorker } from '@sallyport/session-worker';
+import { startSftpWorker } from '@sallyport/sftp-worker';
 
 // Embedded mode: every service in this one process. With no configuration the database is
 // PGlite under the data directory and the bus is in memory; DATABASE_URL and REDIS_URL switch
@@ -13,8 +15,21 @@ runMain('sallyport', async () => {
     { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
     { ...ctx, prisma: ctx.db.prisma },
   );
+  // The sftp-worker runs in this process too, on a loopback port only this process knows, with
+  // a signing secret made for this run: the gateway reaches it exactly as in distributed mode.
+  const internalSecret = config.internalSecret ?? randomBytes(32).toString('base64url');
+  const sftpWorker = await startSftpWorker(
+    { ...config.sftp, host: '127.0.0.1', port: 0, internalSecret, ssh: config.ssh },
+    { ...ctx, prisma: ctx.db.prisma },
+  );
   const gateway = await startGateway(
-    { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
+    {
+      ...config.gateway,
+      uiDir,
+      adminUser: config.adminUser,
+      adminPassword: config.adminPassword,
+      files: { workerUrl: sftpWorker.url, internalSecret },
+    },
     { ...ctx, prisma: ctx.db.prisma, limiter: new RateLimiter(ctx.transport) },
   );
   ctx.log.info(
@@ -25,6 +40,7 @@ runMain('sallyport', async () => {
   onShutdown(ctx.log, [
     ['session worker', () => worker.stop()],
     ['gateway', () => gateway.close()],
+    ['sftp-worker', () => sftpWorker.close()],
     ...ctx.close(),
   ]);
 });

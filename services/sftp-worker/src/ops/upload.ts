@@ -23,6 +23,8 @@ function byteLimit(max: number): Transform {
   });
 }
 
+const CANCELLED = 'the upload was cancelled before it was complete';
+
 const tooLarge = (max: number) =>
   new AppError(
     'payload_too_large',
@@ -93,19 +95,29 @@ export const upload: Operation<'upload'> = async (op) => {
     throw sftpFailure(err, `create a file in ${dir}`);
   });
   const writer = new SftpWriter(conn, handle, op.countBytes);
+  const limit = byteLimit(limits.maxUploadBytes);
+  // Piped by hand, not through pipeline(): a failure on our side must leave the request open,
+  // so the error can still be answered (Node discards the rest of the body).
+  request.pipe(limit);
+  const cancelled = () => {
+    if (!request.complete) limit.destroy(new AppError('bad_request', CANCELLED));
+  };
+  request.once('close', cancelled);
   let open = true;
   try {
-    await pipeline(request, byteLimit(limits.maxUploadBytes), writer);
+    await pipeline(limit, writer);
     open = false;
     await conn.call((sftp, done) => sftp.close(handle, done));
     await renameIntoPlace(conn, temp, path, mode !== undefined);
   } catch (err) {
+    request.unpipe(limit);
+    request.resume();
     if (open) await conn.call((sftp, done) => sftp.close(handle, done)).catch(() => undefined);
     // The connection may be gone too; then the temporary file stays, under its own name only.
     await conn.call((sftp, done) => sftp.unlink(temp, done)).catch(() => undefined);
-    if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE' || request.aborted)
-      throw new AppError('bad_request', 'the upload was cancelled before it was complete');
     throw sftpFailure(err, `write ${path}`);
+  } finally {
+    request.off('close', cancelled);
   }
   await op.audit('file.upload', { path, bytes: writer.written, replaced: mode !== undefined });
   return { kind: 'json', status: 201, body: { path, size: writer.written } };
