@@ -9,7 +9,9 @@ import type { ApiClient } from './api.js';
 export type Query = Record<string, string | number | boolean>;
 
 const query = (params: Query) =>
-  new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+  new URLSearchParams(
+    Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]),
+  ).toString();
 
 export const filesPath = (serverId: string, op: string, params: Query = {}) =>
   `/api/servers/${serverId}/files/${op}?${query(params)}`;
@@ -41,6 +43,9 @@ export function upload(
       new URL(filesPath(serverId, 'upload', params), client.baseUrl),
       {
         method: 'PUT',
+        // A connection of its own: after an early answer (413, 403) the server drops the rest
+        // of the body and the connection with it, which a pooled socket would trip over.
+        agent: false,
         headers: {
           cookie: client.cookie,
           origin: client.origin,
@@ -48,11 +53,22 @@ export function upload(
           ...(size === undefined ? {} : { 'content-length': String(size) }),
         },
       },
-      (res) => void readJson(res).then(resolve, reject),
+      (res) => {
+        answered = true;
+        void readJson(res).then(resolve, reject);
+      },
     );
-    req.on('error', reject);
+    // An early answer (413, 502) is followed by the server closing the connection: once the
+    // answer is here, the failed rest of the upload does not matter.
+    let answered = false;
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
     if (Buffer.isBuffer(body) || typeof body === 'string') req.end(body);
-    else pipeline(body, req).catch(reject);
+    else
+      pipeline(body, req).catch((err: Error) => {
+        if (!answered) reject(err);
+      });
   });
 }
 

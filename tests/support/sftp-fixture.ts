@@ -105,7 +105,7 @@ export async function startSftpFixture(
         method,
         headers: { ...headers, ...(init.headers as Record<string, string> | undefined) },
         ...(init.body ? { duplex: 'half' } : {}),
-      } as RequestInit);
+      });
     },
     stop: async () => {
       await worker.close();

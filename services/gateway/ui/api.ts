@@ -20,6 +20,9 @@ export interface Server {
   hasPassphrase: boolean;
   group: string | null;
   tags: string[];
+  sftpEnabled: boolean;
+  sftpReadOnly: boolean;
+  sftpRoots: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +38,9 @@ export interface ServerInput {
   auth?: ServerAuth;
   group?: string | null;
   tags?: string[];
+  sftpEnabled?: boolean;
+  sftpReadOnly?: boolean;
+  sftpRoots?: string[];
 }
 
 export type ConnectionTestResult =
@@ -55,7 +61,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -80,7 +86,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
-function toApiError(response: Response, payload: unknown): ApiError {
+export function toApiError(
+  response: { status: number; statusText: string },
+  payload: unknown,
+): ApiError {
   const error = (
     payload as
       { error?: { code?: unknown; message?: unknown; details?: { field?: unknown } } } | undefined

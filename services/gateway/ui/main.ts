@@ -8,6 +8,7 @@ import { loginPage } from './pages/login.js';
 import { serversPage } from './pages/servers.js';
 import { setupPage } from './pages/setup.js';
 import { terminalPage } from './pages/terminal.js';
+import { filesPage } from './pages/files.js';
 
 // The setup link carries its one-time token in the fragment (never sent to a server or a
 // log). Take it, then drop it from the address bar and the history entry.
@@ -30,6 +31,7 @@ interface Route {
 const routes: Route[] = [
   { pattern: /^\/$/, page: serversPage },
   { pattern: /^\/terminal\/([^/]+)$/, page: terminalPage },
+  { pattern: /^\/files\/([^/]+)$/, page: filesPage },
   { pattern: /^\/login$/, page: loginPage, public: true },
   { pattern: /^\/setup$/, page: setupPage(() => setupToken), public: true },
 ];

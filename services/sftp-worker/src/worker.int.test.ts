@@ -73,20 +73,20 @@ describe('the sftp-worker', () => {
 
     const listed = await json(await fx.call(serverId, 'list', { path: join(dir.path, 'root') }));
     expect(listed.status).toBe(200);
-    expect(listed.body.entries.map((e: any) => e.name)).toEqual([
+    expect((listed.body.entries as any[]).map((e) => e.name)).toEqual([
       'inner',
       'escape',
       'hello world ✓.txt',
       'inside-link',
     ]);
-    const file = listed.body.entries.find((e: any) => e.name === 'hello world ✓.txt');
+    const file = (listed.body.entries as any[]).find((e) => e.name === 'hello world ✓.txt');
     expect(file).toMatchObject({
       type: 'file',
       size: data.length,
       owner: 'sptest',
       permissions: '-rw-r--r--',
     });
-    expect(listed.body.entries.find((e: any) => e.name === 'escape')).toMatchObject({
+    expect((listed.body.entries as any[]).find((e) => e.name === 'escape')).toMatchObject({
       type: 'link',
       target: 'dir',
     });

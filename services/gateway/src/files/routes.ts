@@ -48,7 +48,7 @@ export function fileRoutes(deps: FileRouteDeps): Router<GatewayState> {
       op,
       method: spec.method,
       serverId: server.id,
-      params: params as Record<string, string | number | boolean | undefined>,
+      params: params,
       identity: { userId: user.id, username: user.username, ip: ctx.ip, reqId: ctx.state.reqId },
       body: op === 'upload' ? ctx.req : undefined,
     });

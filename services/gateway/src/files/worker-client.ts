@@ -86,10 +86,11 @@ export class SftpWorkerClient {
         new URL(path, this.base),
         { method, headers, agent: this.agent },
         (response) => {
+          // The worker may answer before the upload is complete (too large, the target gone).
+          // The rest of the body still flows to it, to be discarded there: cutting either
+          // connection short would reset it, and the browser would see a network error instead
+          // of the answer.
           answered = true;
-          // The worker may answer before the upload is complete (too large, a conflict): stop
-          // sending; the browser gets the answer.
-          if (body && !body.complete) body.unpipe(outgoing);
           resolve(response);
         },
       );

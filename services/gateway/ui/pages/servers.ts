@@ -124,6 +124,18 @@ export const serversPage: Page = (root, { app }) => {
           },
           'Connect',
         ),
+        server.sftpEnabled
+          ? h(
+              'a',
+              {
+                href: `/files/${encodeURIComponent(server.id)}`,
+                'data-link': true,
+                class: 'button',
+                'data-testid': 'files',
+              },
+              'Files',
+            )
+          : null,
         test,
         ...adminButtons,
         testResult,

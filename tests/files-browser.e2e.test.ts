@@ -1,0 +1,99 @@
+// The Files view in a real browser against embedded Sallyport and the real sshd: upload through
+// the file input, see the file listed (its odd name as text), edit and save it in CodeMirror,
+// meet the conflict warning, and download it.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from './harness/processes.js';
+import { ensureTestUser } from './harness/sshd.js';
+import { UI_TIMEOUT_MS, launchBrowser, newPage } from './support/browser.js';
+import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
+import { userDir } from './support/sftp-fixture.js';
+import { sshdServer } from './support/target.js';
+
+const sshd = inject('sshd');
+const SCREENSHOT = '/tmp/sallyport-files.png';
+let sp: Embedded;
+let browser: Browser;
+let dir: { path: string; remove: () => Promise<void> };
+
+beforeAll(async () => {
+  [sp, browser] = await Promise.all([startEmbedded(), launchBrowser()]);
+  dir = await userDir((await ensureTestUser()).home, 'sftp-browser');
+});
+afterAll(async () => {
+  await browser?.close();
+  await sp?.stop();
+  await dir?.remove();
+});
+
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT_MS });
+const fileRow = (page: Page, name: string) =>
+  page.locator('[data-testid=file-row]', { has: page.getByRole('button', { name, exact: true }) });
+
+describe('the Files view in a browser', () => {
+  it('uploads by the file input, lists, edits, saves, warns of a conflict, and downloads', async () => {
+    const name = '<b>notes<b> & ünï "q".txt';
+    const server = await sp.admin.createServer(sshdServer(sshd, { sftpRoots: [dir.path] }));
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${sp.url}/login`);
+    await page.fill('#login-username', ADMIN_USER);
+    await page.fill('#login-password', sp.adminPassword);
+    await page.click('#login-submit');
+    const serverRow = page.locator(`[data-testid=server-row][data-server-id="${server.id}"]`);
+    await serverRow.locator('[data-testid=files]').click();
+    await page.waitForURL(new RegExp(`/files/${server.id}$`));
+    // Confined to one root, the view opens there.
+    await poll(() => page.getAttribute('#files-view', 'data-path')).toBe(dir.path);
+    expect(await page.textContent('#files-title')).toBe(`Files · ${server.name}`);
+
+    await page.setInputFiles('#files-upload-input', {
+      name,
+      mimeType: 'text/plain',
+      buffer: Buffer.from('first line\n'),
+    });
+    const row = fileRow(page, name);
+    await row.waitFor();
+    expect(await row.locator('[data-testid=file-open]').textContent()).toBe(name);
+    expect(await page.locator('#file-rows b').count()).toBe(0);
+    await poll(() => page.locator('[data-testid=transfer]').getAttribute('data-state')).toBe(
+      'done',
+    );
+    expect(await readFile(join(dir.path, name), 'utf8')).toBe('first line\n');
+
+    await row.locator('[data-testid=file-edit]').click();
+    await poll(() => page.textContent('#editor-status')).toBe('Saved');
+    expect(await page.textContent('#editor .cm-content')).toBe('first line');
+    await page.click('#editor .cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('second line');
+    await poll(() => page.textContent('#editor-status')).toBe('Edited');
+    await page.click('#editor-save');
+    await poll(() => page.textContent('#editor-status')).toBe('Saved');
+    expect(await readFile(join(dir.path, name), 'utf8')).toBe('first line\nsecond line');
+
+    // Someone changes the file meanwhile: saving again warns instead of overwriting.
+    await writeFile(join(dir.path, name), 'changed elsewhere\n');
+    await page.keyboard.type('!');
+    await page.click('#editor-save');
+    await page.locator('#editor-conflict').waitFor();
+    expect(await page.textContent('#editor-conflict')).toContain('was changed by someone else');
+    expect(await readFile(join(dir.path, name), 'utf8')).toBe('changed elsewhere\n');
+    await page.click('#editor-reload');
+    await poll(() => page.textContent('#editor .cm-content')).toBe('changed elsewhere');
+    await page.screenshot({ path: SCREENSHOT });
+    await page.keyboard.press('Escape');
+    await page.locator('#editor-modal').waitFor({ state: 'detached' });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.locator('[data-testid=file-download]').click(),
+    ]);
+    // The browser makes the name safe for its file system (no <, >, " in it).
+    expect(download.suggestedFilename()).toMatch(/^_b_notes_b_ & .* _q_\.txt$/);
+    const saved = await waitFor(() => download.path(), { description: 'the download to finish' });
+    expect(await readFile(saved, 'utf8')).toBe('changed elsewhere\n');
+    expect(problems).toEqual([]);
+  });
+});
