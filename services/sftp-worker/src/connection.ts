@@ -70,10 +70,9 @@ export class SftpConnection {
       };
       this.pending.add(settle);
       const timer = setTimeout(() => {
-        const seconds = Math.round(this.options.opTimeoutMs / 1000);
-        const err = new OperationTimeout(
-          `${this.options.where} did not answer within ${seconds} s`,
-        );
+        const ms = this.options.opTimeoutMs;
+        const limit = ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
+        const err = new OperationTimeout(`${this.options.where} did not answer within ${limit}`);
         settle(err);
         this.close(err);
       }, this.options.opTimeoutMs);

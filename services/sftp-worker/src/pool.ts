@@ -31,7 +31,7 @@ export class SftpPool {
 
   constructor(private readonly options: PoolOptions) {
     this.now = options.now ?? Date.now;
-    this.sweeper = setInterval(() => this.sweep(), Math.min(options.idleTtlMs, 30_000));
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(options.idleTtlMs, 30_000));
     this.sweeper.unref();
   }
 
@@ -98,16 +98,18 @@ export class SftpPool {
   }
 
   /** Closes connections idle past the TTL. */
-  sweep(): void {
+  async sweep(): Promise<void> {
     const cutoff = this.now() - this.options.idleTtlMs;
-    for (const entry of this.entries.values()) {
-      void entry.then(
-        (conn) => {
-          if (conn.users === 0 && conn.lastUsed < cutoff) conn.close();
-        },
-        () => undefined,
-      );
-    }
+    await Promise.all(
+      [...this.entries.values()].map((entry) =>
+        entry.then(
+          (conn) => {
+            if (conn.users === 0 && conn.lastUsed < cutoff) conn.close();
+          },
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   /** Closes every connection. */
