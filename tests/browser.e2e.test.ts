@@ -1,16 +1,15 @@
 // The web UI in a real browser (Debian's chromium, driven by playwright-core) against Sallyport
 // in embedded mode as a real process: log in, add a server through the form, open a shell,
 // type a command and read it back from xterm's rendered rows.
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
+import { UI_TIMEOUT_MS, launchBrowser, newPage as openPage } from './support/browser.js';
 import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 
 const sshd = inject('sshd');
 const SCREENSHOT = '/tmp/sallyport-terminal.png';
-// Long enough for an SSH handshake on a busy 2-core machine; polls end as soon as they pass.
-const UI_TIMEOUT_MS = 20_000;
 
 let sp: Embedded;
 let browser: Browser;
@@ -18,18 +17,7 @@ let browser: Browser;
 beforeAll(async () => {
   sp = await startEmbedded();
   await waitFor(async () => (await fetch(`${sp.url}/healthz`)).ok, { description: 'GET /healthz' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -37,24 +25,7 @@ afterAll(async () => {
   await sp?.stop();
 });
 
-/**
- * A page in its own browser context (its own cookies). Script errors and CSP violations are
- * collected so each test can assert that the UI ran cleanly under the gateway's CSP.
- */
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
-  context.setDefaultTimeout(UI_TIMEOUT_MS);
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    // 401s from fetch are logged as console errors too; those are expected (not logged in yet).
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
-      problems.push(msg.text());
-  });
-  return { page, problems };
-}
+const newPage = () => openPage(browser);
 
 async function logIn(page: Page, password = sp.adminPassword): Promise<void> {
   await page.fill('#login-username', ADMIN_USER);

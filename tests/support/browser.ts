@@ -32,6 +32,7 @@ export async function newPage(browser: Browser): Promise<{ page: Page; problems:
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
   page.on('console', (msg) => {
+    // 401s from fetch are logged as console errors too; those are expected (not logged in yet).
     if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
       problems.push(msg.text());
   });

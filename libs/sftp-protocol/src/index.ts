@@ -16,3 +16,5 @@ export {
   type FileParams,
 } from './operations.js';
 export { switchRefusal, type SftpSwitches } from './access.js';
+// Also importable alone, as '@sallyport/sftp-protocol/answers' (the browser bundle does).
+export type { Entry, EntryType, Listing, TextFile } from './answers.js';

@@ -14,4 +14,5 @@ export {
   serverAuth,
   serverSecretContext,
   type ServerConnectDeps,
+  type SshSettings,
 } from './server-connect.js';

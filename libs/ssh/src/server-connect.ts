@@ -2,7 +2,7 @@ import type { Keyring } from '@sallyport/crypto';
 import type { Server } from '@sallyport/db';
 import type { KnownHosts } from './known-hosts.js';
 import { connectSsh, type ConnectResult, type SshAuth } from './ssh-connect.js';
-import type { TargetPolicy } from './target-policy.js';
+import type { Cidr, TargetPolicy } from './target-policy.js';
 
 /** The keyring context a server's stored secret is encrypted under. */
 export const serverSecretContext = (serverId: string, field: 'secret' | 'passphrase') =>
@@ -18,6 +18,15 @@ export function serverAuth(keyring: Keyring, server: Server): SshAuth {
       ? keyring.decrypt(server.passphraseEncrypted, serverSecretContext(server.id, 'passphrase'))
       : undefined,
   };
+}
+
+/** How every service connects to targets: one set of settings, from SALLYPORT_SSH_* and SALLYPORT_TARGET_*. */
+export interface SshSettings {
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  hostKeyPolicy: 'tofu' | 'strict';
+  targetDeny: readonly Cidr[];
+  targetAllow?: readonly Cidr[] | undefined;
 }
 
 export interface ServerConnectDeps {

@@ -3,7 +3,7 @@ import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
-import { KnownHosts, TargetPolicy, type Cidr } from '@sallyport/ssh';
+import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
 import { createWorkerMetrics } from './metrics.js';
 import { TerminalSession } from './terminal-session.js';
 
@@ -12,13 +12,7 @@ export interface SessionWorkerOptions {
   workerId: string;
   /** A worker at this many sessions stops taking open requests, so others get them. */
   maxSessions: number;
-  ssh: {
-    connectTimeoutMs: number;
-    keepaliveIntervalMs: number;
-    hostKeyPolicy: 'tofu' | 'strict';
-    targetDeny: readonly Cidr[];
-    targetAllow?: readonly Cidr[] | undefined;
-  };
+  ssh: SshSettings;
 }
 
 export interface SessionWorkerDeps {

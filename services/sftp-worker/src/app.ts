@@ -11,7 +11,7 @@ import {
   type ReadinessChecks,
   type Registry,
 } from '@sallyport/observability';
-import { KnownHosts, TargetPolicy, type Cidr } from '@sallyport/ssh';
+import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
 import { sftpFailure } from './errors.js';
 import { requireGatewaySignature, type WorkerState } from './internal-auth.js';
 import { createSftpMetrics } from './metrics.js';
@@ -34,13 +34,7 @@ export interface SftpWorkerOptions {
   maxZipBytes: number;
   maxTransfersPerUser: number;
   /** Exactly the session worker's SSH settings: same timeouts, host-key policy and targets. */
-  ssh: {
-    connectTimeoutMs: number;
-    keepaliveIntervalMs: number;
-    hostKeyPolicy: 'tofu' | 'strict';
-    targetDeny: readonly Cidr[];
-    targetAllow?: readonly Cidr[] | undefined;
-  };
+  ssh: SshSettings;
 }
 
 export interface SftpWorkerDeps {

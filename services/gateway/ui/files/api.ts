@@ -1,39 +1,11 @@
 // The Files API as the Files view uses it. Reads are GET, changes POST with JSON, and an
 // upload is a PUT of the raw file through XMLHttpRequest, the one browser API that reports
 // upload progress and can be cancelled.
+// Types only, from the part of the protocol that has no Node.js in it.
+import type { Listing, TextFile } from '@sallyport/sftp-protocol/answers';
 import { ApiError, request, toApiError } from '../api.js';
 
-export type EntryType = 'file' | 'dir' | 'link' | 'other';
-
-export interface Entry {
-  name: string;
-  type: EntryType;
-  size: number;
-  mode: number;
-  permissions: string;
-  owner: string;
-  group: string;
-  mtime: string;
-  target?: 'file' | 'dir' | 'other' | 'broken';
-}
-
-export interface Listing {
-  path: string;
-  parent: string | null;
-  roots: string[];
-  total: number;
-  offset: number;
-  limit: number;
-  entries: Entry[];
-}
-
-export interface TextFile {
-  path: string;
-  content: string;
-  hash: string;
-  size: number;
-  mtime: string;
-}
+export type { Entry, Listing, TextFile } from '@sallyport/sftp-protocol/answers';
 
 export type SortKey = 'name' | 'size' | 'mtime';
 

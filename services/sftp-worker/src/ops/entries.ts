@@ -1,23 +1,7 @@
+import type { Entry, EntryType } from '@sallyport/sftp-protocol';
 import type { FileEntryWithStats, Stats } from 'ssh2';
 import type { SftpConnection } from '../connection.js';
 import { isSftpStatus, sftpFailure } from '../errors.js';
-
-export type EntryType = 'file' | 'dir' | 'link' | 'other';
-
-/** A directory entry as the Files view shows it. */
-export interface Entry {
-  name: string;
-  type: EntryType;
-  size: number;
-  /** Permission bits (e.g. 0o644), and the same as `ls -l` shows them. */
-  mode: number;
-  permissions: string;
-  owner: string;
-  group: string;
-  mtime: string;
-  /** For a symlink: what it leads to, if that could be found out. */
-  target?: 'file' | 'dir' | 'other' | 'broken';
-}
 
 const S_IFMT = 0o170000;
 const TYPES: Record<number, EntryType> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'link' };

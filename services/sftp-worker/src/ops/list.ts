@@ -1,6 +1,7 @@
 import { joinPath, parentOf } from '../path-rules.js';
 import { sftpFailure } from '../errors.js';
-import { readdir, stat, toEntry, typeOf, type Entry } from './entries.js';
+import type { Entry, Listing } from '@sallyport/sftp-protocol';
+import { readdir, stat, toEntry, typeOf } from './entries.js';
 import type { Operation } from './context.js';
 
 const byKey: Record<'name' | 'size' | 'mtime', (a: Entry, b: Entry) => number> = {
@@ -38,18 +39,16 @@ export const list: Operation<'list'> = async ({ params, conn, guard }) => {
       }),
   );
   const parent = parentOf(dir);
-  return {
-    kind: 'json',
-    body: {
-      path: dir,
-      parent: parent !== undefined && (await guard.allows(parent)) ? parent : null,
-      roots: await guard.roots(),
-      total: all.length,
-      offset: params.offset,
-      limit: params.limit,
-      entries: page,
-    },
+  const body: Listing = {
+    path: dir,
+    parent: parent !== undefined && (await guard.allows(parent)) ? parent : null,
+    roots: await guard.roots(),
+    total: all.length,
+    offset: params.offset,
+    limit: params.limit,
+    entries: page,
   };
+  return { kind: 'json', body };
 };
 
 /** One path's details, symlinks followed. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '@sallyport/errors';
+import type { TextFile } from '@sallyport/sftp-protocol';
 import type { SftpConnection } from '../connection.js';
 import { sftpFailure } from '../errors.js';
 import { SftpReader } from '../streams.js';
@@ -49,8 +50,6 @@ export const text: Operation<'text'> = async ({ params, conn, guard }) => {
   } catch {
     throw new AppError('bad_request', `${path} is not UTF-8 text; download it instead`);
   }
-  return {
-    kind: 'json',
-    body: { path, content, hash, size: bytes.length, mtime: mtime.toISOString() },
-  };
+  const body: TextFile = { path, content, hash, size: bytes.length, mtime: mtime.toISOString() };
+  return { kind: 'json', body };
 };
