@@ -32,14 +32,14 @@ const connect = (opTimeoutMs: number) => {
 describe('SftpConnection', () => {
   it('fails a request the target never answers, ends the connection, and fails the others', async () => {
     const { conn, client } = connect(20);
-    const first = conn.call((sftp, done) => sftp.stat('/a', done));
-    const second = conn.call((sftp, done) => sftp.realpath('/b', done));
+    const first = conn.call<unknown>((sftp, done) => sftp.stat('/a', done));
+    const second = conn.call<unknown>((sftp, done) => sftp.realpath('/b', done));
     await expect(first).rejects.toBeInstanceOf(OperationTimeout);
     await expect(first).rejects.toThrow('db-1:22 did not answer within 20 ms');
     await expect(second).rejects.toBeInstanceOf(OperationTimeout);
     expect(client.ended).toBe(true);
     expect(conn.alive).toBe(false);
-    await expect(conn.call((sftp, done) => sftp.stat('/c', done))).rejects.toBeInstanceOf(
+    await expect(conn.call<unknown>((sftp, done) => sftp.stat('/c', done))).rejects.toBeInstanceOf(
       OperationTimeout,
     );
   });
@@ -48,7 +48,7 @@ describe('SftpConnection', () => {
     const { conn, client } = connect(60_000);
     let told = 0;
     conn.onClose(() => (told += 1));
-    const pending = [1, 2, 3].map(() => conn.call((sftp, done) => sftp.stat('/a', done)));
+    const pending = [1, 2, 3].map(() => conn.call<unknown>((sftp, done) => sftp.stat('/a', done)));
     client.emit('close');
     for (const request of pending) {
       await expect(request).rejects.toBeInstanceOf(ConnectionLost);
