@@ -3,6 +3,7 @@
 // models.int.test.ts covers the schema itself.
 import { PGlite } from '@electric-sql/pglite';
 import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,6 +24,11 @@ import {
 
 const INIT = '20261122000000_init';
 const migrationsDir = findMigrationsDir();
+// Every migration in the repository, in the order they apply; the first is INIT.
+const ALL = readdirSync(migrationsDir, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 /** A place a database can live, created fresh for each use. */
 interface Target {
@@ -101,9 +107,9 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
           logs: string | null;
           id: string;
         }>
-      >`SELECT * FROM "_prisma_migrations"`;
+      >`SELECT * FROM "_prisma_migrations" ORDER BY migration_name`;
       const file = await readFile(join(migrationsDir, INIT, 'migration.sql'));
-      expect(rows).toHaveLength(1);
+      expect(rows.map((r) => r.migration_name)).toEqual(ALL);
       expect(rows[0]).toMatchObject({
         migration_name: INIT,
         checksum: createHash('sha256').update(file).digest('hex'),
@@ -119,7 +125,7 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       const target = await fresh(t, true);
       const first = await t.session(target);
       try {
-        expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: [INIT] });
+        expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: ALL });
         expect(await applyMigrations(first.executor, migrationsDir)).toEqual({ applied: [] });
       } finally {
         await first.end();
@@ -132,7 +138,7 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
         const [{ n }] = await db.prisma.$queryRaw<
           [{ n: bigint }]
         >`SELECT count(*) AS n FROM "_prisma_migrations"`;
-        expect(n).toBe(1n);
+        expect(n).toBe(BigInt(ALL.length));
         expect(lines).toEqual([]);
       } finally {
         await db.close();
@@ -167,13 +173,13 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       await expect(openDatabase({ ...target, migrationsDir: dir })).rejects.toThrow(
         /migration 20991231000000_broken failed and was rolled back: .*already exists/,
       );
-      // The init migration committed on its own; the broken one left no row behind.
+      // The real migrations committed each on its own; the broken one left no row behind.
       const s = await t.session(target);
       try {
         const rows = await s.executor.query<{ migration_name: string }>(
-          'SELECT migration_name FROM "_prisma_migrations"',
+          'SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name',
         );
-        expect(rows.map((r) => r.migration_name)).toEqual([INIT]);
+        expect(rows.map((r) => r.migration_name)).toEqual(ALL);
       } finally {
         await s.end();
       }
@@ -336,11 +342,13 @@ describe('@sallyport/db on postgres, several replicas', () => {
       open(target, migrationsDir, log),
     ]);
     await Promise.all([a.ping(), b.ping()]);
-    expect(lines.filter((l) => l.startsWith('applying'))).toEqual([`applying migration ${INIT}`]);
+    expect(lines.filter((l) => l.startsWith('applying'))).toEqual(
+      ALL.map((m) => `applying migration ${m}`),
+    );
     const rows = await a.prisma.$queryRaw<
       Array<{ migration_name: string }>
-    >`SELECT migration_name FROM "_prisma_migrations"`;
-    expect(rows).toEqual([{ migration_name: INIT }]);
+    >`SELECT migration_name FROM "_prisma_migrations" ORDER BY migration_name`;
+    expect(rows).toEqual(ALL.map((m) => ({ migration_name: m })));
   });
 
   it('serialises audit writers that use separate clients', async () => {

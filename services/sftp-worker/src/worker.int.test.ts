@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureTestUser } from '../../../tests/harness/sshd.js';
+import { ensureTestUser, startSshd } from '../../../tests/harness/sshd.js';
 import {
   chownToTestUser,
   startSftpFixture,
@@ -227,5 +227,34 @@ describe('the sftp-worker', () => {
         ['file.delete', base],
       ]),
     );
+  });
+
+  it('verifies host keys as the session worker does: a changed key is refused before any credential', async () => {
+    const target = await startSshd();
+    try {
+      await fx.db.prisma.knownHost.create({
+        data: {
+          host: target.host,
+          port: target.port,
+          keyType: 'ssh-ed25519',
+          fingerprint: 'SHA256:pinned-long-ago',
+          publicKey: 'AAAA',
+        },
+      });
+      const id = (await fx.addServer(target)).id;
+      const res = await json(await fx.call(id, 'list', {}));
+      expect(res).toMatchObject({ status: 502, body: { error: { code: 'bad_gateway' } } });
+      expect(res.body.error.message).toContain(
+        `host key for ${target.host}:${target.port} has changed: pinned SHA256:pinned-long-ago`,
+      );
+      const event = await fx.db.prisma.auditEvent.findFirst({
+        where: { action: 'host_key.mismatch', serverId: id },
+      });
+      expect(event?.details).toMatchObject({ pinnedFingerprint: 'SHA256:pinned-long-ago' });
+      // Refused before authentication: sshd saw no login attempt.
+      expect(target.logs()).not.toMatch(/Accepted password|Failed password/);
+    } finally {
+      await target.stop();
+    }
   });
 });
