@@ -1,7 +1,8 @@
 // The Files view in a real browser against embedded Sallyport and the real sshd: upload through
 // the file input, see the file listed (its odd name as text), edit and save it in CodeMirror,
 // meet the conflict warning, and download it.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -95,5 +96,31 @@ describe('the Files view in a browser', () => {
     const saved = await waitFor(() => download.path(), { description: 'the download to finish' });
     expect(await readFile(saved, 'utf8')).toBe('changed elsewhere\n');
     expect(problems).toEqual([]);
+  });
+
+  it('uploads a whole folder, keeping its tree', async () => {
+    const local = await mkdtemp(join(tmpdir(), 'sp-folder-'));
+    try {
+      await mkdir(join(local, 'album', 'day 1'), { recursive: true });
+      await writeFile(join(local, 'album', 'cover.txt'), 'cover\n');
+      await writeFile(join(local, 'album', 'day 1', 'ünï.txt'), 'day one\n');
+      const server = await sp.admin.createServer(sshdServer(sshd));
+      const { page, problems } = await newPage(browser);
+      await page.goto(
+        `${sp.url}/login?next=${encodeURIComponent(`/files/${server.id}?path=${dir.path}`)}`,
+      );
+      await page.fill('#login-username', ADMIN_USER);
+      await page.fill('#login-password', sp.adminPassword);
+      await page.click('#login-submit');
+      await poll(() => page.getAttribute('#files-view', 'data-path')).toBe(dir.path);
+      await page.setInputFiles('#files-upload-folder-input', join(local, 'album'));
+      await poll(() => page.locator('[data-testid=transfer][data-state=done]').count()).toBe(2);
+      expect(await readFile(join(dir.path, 'album', 'day 1', 'ünï.txt'), 'utf8')).toBe('day one\n');
+      expect(await readFile(join(dir.path, 'album', 'cover.txt'), 'utf8')).toBe('cover\n');
+      await fileRow(page, 'album').waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await rm(local, { recursive: true, force: true });
+    }
   });
 });

@@ -105,14 +105,15 @@ export class SftpWorkerClient {
                   cause: err,
                 },
               )
-            : err,
+            : err, // an AppError (a cancelled upload) passes as it is
         );
       });
       if (!body) return void outgoing.end();
       // A browser that gives up mid-upload: cut the request to the worker, which then removes
       // the partial file. (Once the worker has answered, its answer is what counts.)
       body.on('close', () => {
-        if (!body.complete && !answered) outgoing.destroy(new Error('the upload was cancelled'));
+        if (!body.complete && !answered)
+          outgoing.destroy(new AppError('bad_request', 'the upload was cancelled'));
       });
       body.pipe(outgoing);
     });
