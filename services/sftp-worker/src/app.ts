@@ -118,7 +118,9 @@ export function createSftpWorkerApp(options: SftpWorkerOptions, deps: SftpWorker
         throw new AppError('not_found', `no such endpoint: ${ctx.method} ${ctx.path}`);
     } catch (err) {
       const { status, body } = toClientError(sftpFailure(err, 'do that'));
-      if (status >= 500) ctx.state.log.error({ err }, 'request failed');
+      // A target that is down or refuses is worth a warning; only our own failures are errors.
+      if (status === 500) ctx.state.log.error({ err }, 'request failed');
+      else if (status > 500) ctx.state.log.warn({ err: (err as Error).message }, 'target failed');
       ctx.status = status;
       ctx.body = body;
     }

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../../../tests/harness/processes.js';
 import { ensureTestUser, startSshd } from '../../../tests/harness/sshd.js';
 import {
   chownToTestUser,
@@ -256,5 +257,24 @@ describe('the sftp-worker', () => {
     } finally {
       await target.stop();
     }
+  });
+
+  it('answers 429 to a user over the transfer limit, and takes more once one ends', async () => {
+    const path = join(dir.path, 'root', 'slow.bin');
+    await writeFile(path, randomBytes(4 * 1024 * 1024));
+    // Answered but not read: each download stays open, paused by backpressure.
+    const open = await Promise.all([1, 2, 3, 4].map(() => fx.call(serverId, 'download', { path })));
+    expect(open.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const refused = await json(await fx.call(serverId, 'download', { path }));
+    expect(refused).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } });
+    await open[0]!.body!.cancel();
+    const again = await waitFor(async () => {
+      const res = await fx.call(serverId, 'download', { path });
+      if (res.status === 200) return res;
+      await res.body?.cancel();
+      return undefined;
+    });
+    expect(Buffer.from(await again.arrayBuffer()).length).toBe(4 * 1024 * 1024);
+    await Promise.all(open.slice(1).map((r) => r.body!.cancel()));
   });
 });
