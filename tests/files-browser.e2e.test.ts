@@ -123,4 +123,47 @@ describe('the Files view in a browser', () => {
       await rm(local, { recursive: true, force: true });
     }
   });
+
+  it('sets the SFTP switches in the server form; a read-only server offers no changes', async () => {
+    const server = await sp.admin.createServer(sshdServer(sshd));
+    const { page, problems } = await newPage(browser);
+    await page.goto(`${sp.url}/login`);
+    await page.fill('#login-username', ADMIN_USER);
+    await page.fill('#login-password', sp.adminPassword);
+    await page.click('#login-submit');
+    const row = page.locator(`[data-testid=server-row][data-server-id="${server.id}"]`);
+    await row.locator('[data-testid=edit]').click();
+    expect(await page.isChecked('#server-sftp-enabled')).toBe(true);
+    await page.check('#server-sftp-read-only');
+    await page.fill('#server-sftp-roots', `${dir.path}\n/srv/../etc`);
+    await page.click('#server-submit');
+    await poll(() => page.textContent('#server-sftp-roots-error')).toBe(
+      'must not contain "." or ".." segments',
+    );
+    await page.fill('#server-sftp-roots', `${dir.path}/`);
+    await page.click('#server-submit');
+    await page.locator('#server-form').waitFor({ state: 'detached' });
+    const saved = await sp.admin.request('GET', `/api/servers/${server.id}`);
+    expect(saved.body.server).toMatchObject({
+      sftpEnabled: true,
+      sftpReadOnly: true,
+      sftpRoots: [dir.path],
+    });
+
+    await writeFile(join(dir.path, 'read-only.txt'), 'look, do not touch\n');
+    await row.locator('[data-testid=files]').click();
+    await poll(() => page.getAttribute('#files-view', 'data-path')).toBe(dir.path);
+    await fileRow(page, 'read-only.txt').waitFor();
+    expect(
+      await page.locator('#files-upload, #files-mkdir, [data-testid=file-delete]').count(),
+    ).toBe(0);
+
+    await page.click('#files-back');
+    await row.locator('[data-testid=edit]').click();
+    await page.uncheck('#server-sftp-enabled');
+    await page.click('#server-submit');
+    await page.locator('#server-form').waitFor({ state: 'detached' });
+    await row.locator('[data-testid=files]').waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
+  });
 });
