@@ -98,10 +98,15 @@ describe.each(modes)('sharing in $name mode', (mode) => {
   afterAll(() => cluster?.stop());
 
   const headers = (c: ApiClient) => ({ cookie: c.cookie, origin: c.origin });
-  const ownerOn = async (url: string) => {
+  const ownerOn = async (url: string, options: { render?: boolean } = {}) => {
     const admin = new ApiClient(url);
     admin.cookie = cluster.admin.cookie;
-    const term = await TerminalClient.open(url, { serverId, cols: 80, rows: 24 }, headers(admin));
+    const term = await TerminalClient.open(
+      url,
+      { serverId, cols: 80, rows: 24 },
+      headers(admin),
+      options,
+    );
     await term.waitForControl('ready');
     return term;
   };
@@ -166,6 +171,16 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     }
     owner.type('stty size\n');
     await owner.waitForOutput('\n24 80\r\n');
+
+    // Active sessions: the owner's and the joiners' lists have it, with each one's role.
+    const listed = async (c: ApiClient) =>
+      ((await c.request('GET', '/api/sessions?status=active')).body.sessions as any[]).find(
+        (x) => x.id === id,
+      )?.role;
+    expect(await listed(vera.client)).toBe('view');
+    expect(await listed(bob.client)).toBe('control');
+    expect(await listed(await users.mallory.client(cluster.gatewayA))).toBeUndefined();
+    expect((await vera.client.request('GET', '/api/sessions?scope=all')).status).toBe(403);
 
     const roles = await waitFor(() => {
       const last = owner.control.filter((m) => m.type === 'participants').at(-1);
@@ -312,8 +327,9 @@ describe.each(modes)('sharing in $name mode', (mode) => {
 
   it.runIf(mode.distributed)(
     'keeps the owner flowing past a viewer that stops reading, within bounded memory',
+    { timeout: 180_000 },
     async () => {
-      const owner = await ownerOn(cluster.gatewayA);
+      const owner = await ownerOn(cluster.gatewayA, { render: false });
       const vera = await joinWith(
         'vera',
         cluster.gatewayB,
