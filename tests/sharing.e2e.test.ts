@@ -195,6 +195,31 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     owner.sendControl({ type: 'close' });
     for (const t of everyone)
       expect(await t.waitForControl('exit')).toMatchObject({ reason: 'closed' });
+
+    // Every step is in the audit log under the person who took it, and the chain is intact.
+    const audited = await waitFor(async () => {
+      const events = (await cluster.admin.request('GET', `/api/audit?sessionId=${id}`)).body
+        .events as any[];
+      const pairs = events.map((e) => `${e.actorName}:${e.action}`);
+      return pairs.includes('vera:session.leave') && pairs.includes('bob:session.leave')
+        ? pairs
+        : undefined;
+    });
+    for (const expected of [
+      'admin:session.start',
+      'admin:share.create',
+      'bob:share.redeem',
+      'bob:session.join',
+      'vera:share.redeem',
+      'vera:session.join',
+      'admin:session.end',
+    ]) {
+      expect(audited).toContain(expected);
+    }
+    expect((await cluster.admin.request('GET', '/api/audit/verify')).body).toMatchObject({
+      ok: true,
+    });
+    expect((await vera.client.request('GET', '/api/audit')).status).toBe(403);
   });
 
   it('shows a joiner the exact screen of a full-screen program, cell for cell', async () => {
@@ -245,6 +270,16 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     vera.term.type(`echo ${typed}\n`);
     await owner.waitForOutput(`\n${typed}\r\n`);
 
+    const grants = await waitFor(async () => {
+      const events = (
+        await cluster.admin.request(
+          'GET',
+          `/api/audit?sessionId=${owner.sessionId}&action=session.control_granted`,
+        )
+      ).body.events as any[];
+      return events.length > 0 ? events : undefined;
+    });
+    expect(grants[0]).toMatchObject({ actorName: 'admin', details: { userId: users.vera.id } });
     owner.sendControl({ type: 'control-revoke', userId: users.vera.id });
     await vera.term.waitForControl('role', 5_000, (m) => m.role === 'view');
     vera.term.type('echo should-not-run\n');

@@ -28,6 +28,7 @@ import {
 import { staticUi } from './http/static.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { inviteRoutes } from './invites/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { shareRoutes } from './shares/routes.js';
@@ -113,6 +114,7 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
     shareRoutes({ prisma, bus: deps.bus, publicUrl: options.publicUrl }),
     inviteRoutes({ prisma, bus: deps.bus }),
     userRoutes({ prisma }),
+    auditRoutes({ prisma }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
