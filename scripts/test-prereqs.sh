@@ -9,6 +9,7 @@ declare -A PACKAGES=(
   [/usr/sbin/sshd]=openssh-server
   [ssh-keygen]=openssh-client
   [/usr/bin/chromium]=chromium
+  [less]=less
 )
 
 missing=()

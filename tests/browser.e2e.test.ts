@@ -90,7 +90,8 @@ describe('the web UI in a browser', () => {
     ]);
 
     await row.locator('[data-testid=connect]').click();
-    await page.waitForURL(/\/terminal\/[0-9a-f-]+$/);
+    // The address becomes the session's, so that a reload resumes it.
+    await page.waitForURL(/\/terminal\/session\/[0-9a-f-]+$/);
     await page.waitForSelector('#terminal-view[data-state=ready]');
     expect(await page.textContent('#terminal-title')).toBe(name);
     const status = (await page.textContent('#terminal-status')) ?? '';
@@ -105,13 +106,13 @@ describe('the web UI in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('follows a deep link through the login, shows the end of a session, reconnects and disconnects', async () => {
+  it('follows a deep link through the login, shows the end of a session, starts a new one and ends it', async () => {
     const server = await sp.admin.createServer(sshdServer(sshd));
     const { page, problems } = await newPage();
     await page.goto(`${sp.url}/terminal/${server.id}`);
     await page.waitForURL(/\/login\?next=/);
     await logIn(page);
-    await page.waitForURL(new RegExp(`/terminal/${server.id}$`));
+    await page.waitForURL(new RegExp(`/terminal/(${server.id}|session/[0-9a-f-]+)$`));
     await page.waitForSelector('#terminal-view[data-state=ready]');
 
     await typeInTerminal(page, 'exit 0');
@@ -130,7 +131,7 @@ describe('the web UI in a browser', () => {
     await typeInTerminal(page, `echo ${word}`);
     await poll(async () => occurrences(await terminalText(page), word)).toBeGreaterThanOrEqual(2);
 
-    await page.click('#terminal-disconnect');
+    await page.click('#end-session');
     await page.waitForSelector('#terminal-view[data-state=ended]');
     expect(await page.textContent('#terminal-ended-message')).toMatch(/^\[session ended: .+\]$/);
     await page.click('#terminal-ended-back');

@@ -125,7 +125,7 @@ describe('login throttling across gateway replicas', () => {
       });
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(((await res.json()) as any).error.message).toMatch(
+      expect((await res.json()).error.message).toMatch(
         /^too many failed logins; try again in \d+ minutes?$/,
       );
     }

@@ -176,3 +176,29 @@ describe('connection attempts', () => {
     }
   });
 });
+
+describe('session limits', () => {
+  it('refuses a user a session beyond their limit, and allows one again when another ends', async () => {
+    const sp = await startEmbedded({ SALLYPORT_MAX_SESSIONS_PER_USER: '1' });
+    try {
+      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+      const open = () =>
+        TerminalClient.open(
+          sp.url,
+          { serverId: server.id },
+          { cookie: sp.admin.cookie, origin: sp.admin.origin },
+        );
+      const first = await open();
+      await first.waitForControl('ready');
+      await expect(open()).rejects.toMatchObject({ status: 429 });
+      first.sendControl({ type: 'close' });
+      await first.waitForControl('exit');
+      const second = await open();
+      await second.waitForControl('ready');
+      second.sendControl({ type: 'close' });
+      await second.waitForControl('exit');
+    } finally {
+      await sp.stop();
+    }
+  });
+});

@@ -60,6 +60,8 @@ export async function startEmbedded(env: Record<string, string> = {}): Promise<E
 }
 
 export interface Distributed {
+  /** The Redis key prefix of this cluster's bus. */
+  prefix: string;
   gateways: ServiceHandle[];
   workers: ServiceHandle[];
   /** Started only when asked for (`sftpWorkers`); gateway i forwards to sftp-worker i mod n. */
@@ -164,6 +166,7 @@ export async function startDistributed(
   const admin = new ApiClient(gateways[0]!.url!);
   await admin.login(ADMIN_USER, adminPassword);
   return {
+    prefix,
     gateways,
     workers,
     sftpWorkers,

@@ -15,9 +15,14 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
     const sent: SessionMessage[] = [
       { type: 'accepted', workerId: 'worker-1' },
       { type: 'ready', hostKeyFingerprint: 'SHA256:abc', hostKeyPinned: true },
-      { type: 'output', seq: 1, data: allBytes() },
-      { type: 'output', seq: 2, data: Buffer.alloc(0) },
-      { type: 'output', seq: Number.MAX_SAFE_INTEGER, data: Buffer.from('héllo\r\n\x1b[0m') },
+      { type: 'output', seq: 1, offset: 0, data: allBytes() },
+      { type: 'output', seq: 2, offset: 256, data: Buffer.alloc(0) },
+      {
+        type: 'output',
+        seq: Number.MAX_SAFE_INTEGER,
+        offset: 2 ** 40,
+        data: Buffer.from('héllo\r\n\x1b[0m'),
+      },
       { type: 'ended', reason: 'exit', message: 'bye', exitCode: 0, exitSignal: null },
     ];
     for (const msg of sent) await worker.publish(sessionId, msg);
@@ -61,7 +66,9 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
       sessionId: unique(`sess${n}`),
       kind: 'shell',
       userId: 'user-1',
+      username: 'alice',
       serverId: 'server-1',
+      attachId: `attach-${n}`,
       cols: 80,
       rows: 24,
       deadline: Date.now() + 30_000,

@@ -16,6 +16,8 @@ export {
   type EndReason,
   type InputMessage,
   type OpenRequest,
+  type Participant,
+  type Role,
   type SessionMessage,
 } from './messages.js';
 export { SessionBus, type SessionBusOptions } from './session-bus.js';

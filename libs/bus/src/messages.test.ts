@@ -15,9 +15,9 @@ const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 describe('session messages', () => {
   it.each<SessionMessage>([
-    { type: 'output', seq: 0, data: everyByte },
-    { type: 'output', seq: 1, data: Buffer.alloc(0) },
-    { type: 'output', seq: Number.MAX_SAFE_INTEGER, data: Buffer.from('\x1b[2J') },
+    { type: 'output', seq: 0, offset: 0, data: everyByte },
+    { type: 'output', seq: 1, offset: 256, data: Buffer.alloc(0) },
+    { type: 'output', seq: Number.MAX_SAFE_INTEGER, offset: 2 ** 40, data: Buffer.from('\x1b[2J') },
     { type: 'accepted', workerId: 'worker-1' },
     { type: 'ready', hostKeyFingerprint: 'SHA256:xyz', hostKeyPinned: false },
     {
@@ -32,12 +32,18 @@ describe('session messages', () => {
     expect(decodeSessionMessage(encodeSessionMessage(msg))).toEqual(msg);
   });
 
-  it('frames output as a tag, the seq as a double and the raw bytes', () => {
-    const encoded = encodeSessionMessage({ type: 'output', seq: 42, data: Buffer.from('hi') });
-    expect(encoded.length).toBe(1 + 8 + 2);
+  it('frames output as a tag, the seq and offset as doubles, and the raw bytes', () => {
+    const encoded = encodeSessionMessage({
+      type: 'output',
+      seq: 42,
+      offset: 7,
+      data: Buffer.from('hi'),
+    });
+    expect(encoded.length).toBe(1 + 8 + 8 + 2);
     expect(encoded[0]).toBe(1);
     expect(encoded.readDoubleBE(1)).toBe(42);
-    expect(encoded.subarray(9).toString()).toBe('hi');
+    expect(encoded.readDoubleBE(9)).toBe(7);
+    expect(encoded.subarray(17).toString()).toBe('hi');
   });
 
   it('refuses an unknown tag and an empty buffer', () => {
@@ -75,7 +81,9 @@ describe('open requests', () => {
       sessionId: 'sess-1',
       kind: 'test',
       userId: 'user-1',
+      username: 'alice',
       serverId: 'server-1',
+      attachId: 'attach-1',
       cols: 80,
       rows: 24,
       deadline: 1_700_000_000_000,

@@ -5,36 +5,53 @@
  * one-byte tag; everything else is rare and goes as JSON after its own tag.
  */
 
-/** Why a session ended. Stable strings: stored in the session row and shown to clients. */
-export type EndReason =
-  | 'exit' // the remote shell exited
-  | 'closed' // the owner closed it
-  | 'worker_lost' // the owning worker's lease lapsed
-  | 'worker_shutdown' // the worker was stopped (SIGTERM)
-  | 'connect_failed' // the target could not be reached
-  | 'auth_failed' // the target refused our credentials
-  | 'host_key_mismatch' // the target's host key differs from the pinned one
-  | 'target_denied' // the target address is denied by policy
-  | 'timeout' // no worker took the request in time, or the target did not answer
-  | 'error'; // anything else; the message says what
+// Why sessions end, who may do what, and who is watching are the same words for the browser
+// and on the bus: one definition, in the protocol.
+import type { EndReason, Participant, Role } from '@sallyport/protocol';
+
+export type { EndReason, Participant, Role };
 
 /** A request to open a shell (or only test the connection) on a server. */
 export interface OpenRequest {
   sessionId: string;
   kind: 'shell' | 'test';
   userId: string;
+  /** Shown to other participants. */
+  username: string;
   serverId: string;
   cols: number;
   rows: number;
+  /** The opener's attachment: it receives output from the first byte, without a snapshot. */
+  attachId: string;
   /** Epoch ms after which the gateway has given up; a worker drops it unprocessed. */
   deadline: number;
 }
 
-/** Worker → everyone watching a session. */
+/** Worker → everyone watching a session. `seq` orders output and resizes in one stream. */
 export type SessionMessage =
-  | { type: 'output'; seq: number; data: Buffer }
+  /** Terminal bytes. `offset` is the stream's byte count before them, for acknowledgements. */
+  | { type: 'output'; seq: number; offset: number; data: Buffer }
+  /** The terminal size changed at this point of the stream. */
+  | { type: 'resize'; seq: number; cols: number; rows: number }
+  /** The screen as of `seq` (everything up to and including it), for one attachment. */
+  | {
+      type: 'snapshot';
+      attachId: string;
+      seq: number;
+      offset: number;
+      cols: number;
+      rows: number;
+      data: string;
+    }
   | { type: 'accepted'; workerId: string }
   | { type: 'ready'; hostKeyFingerprint: string; hostKeyPinned: boolean }
+  | { type: 'participants'; participants: Participant[] }
+  /** A viewer asks the owner for control. */
+  | { type: 'control-request'; userId: string; username: string }
+  /** The owner answered a request; `granted` false is a denial or a take-back. */
+  | { type: 'control-answer'; userId: string; granted: boolean }
+  /** These attachments must close (their share was revoked, or they were removed). */
+  | { type: 'kick'; attachIds: string[]; message: string }
   | {
       type: 'ended';
       reason: EndReason;
@@ -43,21 +60,43 @@ export type SessionMessage =
       exitSignal: string | null;
     };
 
-/** Gateway → the owning worker. `userId` is who sent it: the worker checks it too. */
+/**
+ * Gateway → the owning worker. `userId` is who sent it: the worker checks the user's role
+ * again, so a message put on the bus directly cannot type into someone else's session.
+ */
 export type InputMessage =
   | { type: 'input'; userId: string; data: Buffer }
   | { type: 'resize'; userId: string; cols: number; rows: number }
-  | { type: 'close'; userId: string };
+  | { type: 'close'; userId: string }
+  /** A socket attaches; the worker answers with a snapshot for `attachId`. */
+  | { type: 'attach'; attachId: string; userId: string; username: string; role: Role; via: string }
+  | { type: 'detach'; attachId: string }
+  /** The gateway still holds these sockets; attachments not heard of for a while are dropped. */
+  | { type: 'heartbeat'; attachIds: string[] }
+  /** The browser behind `attachId` has rendered the stream up to `offset`. */
+  | { type: 'ack'; attachId: string; offset: number }
+  /** A viewer fell too far behind and was cut off; it wants a fresh snapshot. */
+  | { type: 'resync'; attachId: string }
+  | {
+      type: 'control';
+      userId: string;
+      action: 'request' | 'grant' | 'deny' | 'revoke';
+      target?: string;
+    }
+  /** Everyone who joined through `via` (e.g. "share:<id>") loses access now. */
+  | { type: 'revoke'; via: string; message: string };
 
 const TAG_OUTPUT = 1;
 const TAG_INPUT = 2;
 const TAG_JSON = 3;
+const OUTPUT_HEADER_BYTES = 17; // tag, seq, offset
 
 export function encodeSessionMessage(msg: SessionMessage): Buffer {
   if (msg.type === 'output') {
-    const header = Buffer.allocUnsafe(9);
+    const header = Buffer.allocUnsafe(OUTPUT_HEADER_BYTES);
     header.writeUInt8(TAG_OUTPUT, 0);
     header.writeDoubleBE(msg.seq, 1);
+    header.writeDoubleBE(msg.offset, 9);
     return Buffer.concat([header, msg.data]);
   }
   return encodeJson(msg);
@@ -65,7 +104,12 @@ export function encodeSessionMessage(msg: SessionMessage): Buffer {
 
 export function decodeSessionMessage(buf: Buffer): SessionMessage {
   if (buf[0] === TAG_OUTPUT) {
-    return { type: 'output', seq: buf.readDoubleBE(1), data: buf.subarray(9) };
+    return {
+      type: 'output',
+      seq: buf.readDoubleBE(1),
+      offset: buf.readDoubleBE(9),
+      data: buf.subarray(OUTPUT_HEADER_BYTES),
+    };
   }
   return decodeJson(buf) as SessionMessage;
 }

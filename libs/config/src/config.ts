@@ -54,6 +54,10 @@ const schema = z.object({
   SALLYPORT_SSH_CONNECT_TIMEOUT_MS: int(1_000, 120_000).default(10_000),
   SALLYPORT_SSH_KEEPALIVE_MS: int(1_000, 300_000).default(15_000),
   SALLYPORT_OPEN_TIMEOUT_MS: int(1_000, 300_000).default(30_000),
+  SALLYPORT_SESSION_IDLE_TIMEOUT_S: int(1, 7 * 24 * 3600).default(2 * 3600),
+  SALLYPORT_FLOW_WINDOW_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  SALLYPORT_MAX_SESSIONS_PER_USER: int(1, 100_000).default(20),
+  SALLYPORT_MAX_SESSIONS: int(1, 10_000_000).default(10_000),
   SALLYPORT_HOST_KEY_POLICY: z.enum(['tofu', 'strict']).default('tofu'),
   SALLYPORT_TARGET_ALLOW: cidrs.optional(),
   SALLYPORT_TARGET_DENY: cidrs.default(parseCidrList(DEFAULT_TARGET_DENY)),
@@ -141,12 +145,25 @@ function toConfig(e: z.infer<typeof schema>) {
       loginFailuresPerIp: e.SALLYPORT_LOGIN_FAILURES_PER_IP,
       /** Terminal opens and connection tests allowed per user per minute. */
       connectsPerMinute: e.SALLYPORT_CONNECTS_PER_MINUTE,
+      /** Open sessions allowed per user and in all. */
+      sessionLimits: {
+        maxPerUser: e.SALLYPORT_MAX_SESSIONS_PER_USER,
+        maxTotal: e.SALLYPORT_MAX_SESSIONS,
+      },
     },
     worker: {
       id: e.SALLYPORT_WORKER_ID ?? `${hostname()}-${process.pid}`,
       maxSessions: e.SALLYPORT_WORKER_MAX_SESSIONS,
       httpHost: e.SALLYPORT_WORKER_HTTP_HOST,
       httpPort: e.SALLYPORT_WORKER_HTTP_PORT,
+    },
+    session: {
+      /** A detached session (nobody attached) ends after this. */
+      idleTimeoutMs: e.SALLYPORT_SESSION_IDLE_TIMEOUT_S * 1000,
+      /** The shell pauses while a controlling client is this many bytes behind. */
+      flowWindowBytes: e.SALLYPORT_FLOW_WINDOW_BYTES,
+      /** A socket whose gateway sent no heartbeat for this long is dropped. */
+      attachmentTimeoutMs: 15_000,
     },
     ssh: {
       connectTimeoutMs: e.SALLYPORT_SSH_CONNECT_TIMEOUT_MS,

@@ -21,7 +21,10 @@ export type {
   LoginSession,
   PrismaClient,
   Server,
+  SessionInvite,
+  SessionParticipant,
   SetupToken,
+  Share,
   TerminalSession,
   User,
 } from './generated/prisma/client.js';

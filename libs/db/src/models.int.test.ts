@@ -230,6 +230,80 @@ describe.each(kinds)('models on $name', (kind) => {
     expect(target.terminalSessions.map((s) => s.id)).toEqual([session.id]);
   });
 
+  it('Share, SessionInvite, SessionParticipant: every field, uniqueness, cascades with the session', async () => {
+    const owner = await newUser('share-owner');
+    const guest = await newUser('share-guest');
+    const session = await prisma.terminalSession.create({
+      data: { userId: owner.id, cols: 80, rows: 24 },
+    });
+    const share = await prisma.share.create({
+      data: {
+        sessionId: session.id,
+        createdById: owner.id,
+        mode: 'control',
+        tokenHash: 'hash-of-token',
+        expiresAt: at('2030-01-01T01:00:00.123Z'),
+        maxUses: 3,
+        uses: 1,
+        revokedAt: at('2030-01-01T00:30:00Z'),
+      },
+    });
+    expect(await prisma.share.findUniqueOrThrow({ where: { tokenHash: 'hash-of-token' } })).toEqual(
+      share,
+    );
+    const unlimited = await prisma.share.create({
+      data: {
+        sessionId: session.id,
+        createdById: owner.id,
+        mode: 'view',
+        tokenHash: 'other',
+        expiresAt: at('2030-01-01T00:00:00Z'),
+      },
+    });
+    expect(unlimited).toMatchObject({ maxUses: null, uses: 0, revokedAt: null });
+
+    const invite = await prisma.sessionInvite.create({
+      data: {
+        sessionId: session.id,
+        invitedById: owner.id,
+        userId: guest.id,
+        mode: 'view',
+        respondedAt: at('2030-01-01T00:00:05Z'),
+        status: 'accepted',
+      },
+    });
+    const readInvite = await prisma.sessionInvite.findUniqueOrThrow({
+      where: { id: invite.id },
+      include: { user: true, invitedBy: true },
+    });
+    expect(readInvite).toEqual({ ...invite, user: guest, invitedBy: owner });
+
+    const participant = await prisma.sessionParticipant.create({
+      data: {
+        sessionId: session.id,
+        userId: guest.id,
+        role: 'control',
+        via: `share:${share.id}`,
+        revokedAt: at('2030-01-01T00:40:00Z'),
+      },
+    });
+    expect(
+      await prisma.sessionParticipant.findUniqueOrThrow({
+        where: { sessionId_userId: { sessionId: session.id, userId: guest.id } },
+      }),
+    ).toEqual(participant);
+    await expect(
+      prisma.sessionParticipant.create({
+        data: { sessionId: session.id, userId: guest.id, role: 'view', via: 'invite:x' },
+      }),
+    ).rejects.toMatchObject({ code: 'P2002' });
+
+    await prisma.terminalSession.delete({ where: { id: session.id } });
+    expect(await prisma.share.count({ where: { sessionId: session.id } })).toBe(0);
+    expect(await prisma.sessionInvite.count({ where: { sessionId: session.id } })).toBe(0);
+    expect(await prisma.sessionParticipant.count({ where: { sessionId: session.id } })).toBe(0);
+  });
+
   it('AuditEvent: every field, Json details, autoincrement BigInt seq', async () => {
     const details = {
       changed: ['port'],

@@ -18,6 +18,30 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage(frame)).toMatchObject({ ok: false, code: 'invalid_resize' });
   });
 
+  it('accepts acks and control messages', () => {
+    const id = '7d0f4a5e-2f7c-4a51-9b8e-1f2d3c4b5a69';
+    for (const frame of [
+      { type: 'ack', bytes: 1_048_576 },
+      { type: 'control-request' },
+      { type: 'control-grant', userId: id },
+      { type: 'control-deny', userId: id },
+      { type: 'control-revoke', userId: id },
+    ]) {
+      expect(parseClientMessage(JSON.stringify(frame))).toEqual({ ok: true, message: frame });
+    }
+  });
+
+  it('refuses a negative ack and a grant without a user id', () => {
+    expect(parseClientMessage('{"type":"ack","bytes":-1}')).toMatchObject({
+      ok: false,
+      code: 'bad_message',
+    });
+    expect(parseClientMessage('{"type":"control-grant","userId":"bob"}')).toMatchObject({
+      ok: false,
+      code: 'bad_message',
+    });
+  });
+
   it('refuses text that is not JSON', () => {
     expect(parseClientMessage('{not json')).toEqual({
       ok: false,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RateLimiter } from '@sallyport/bus';
 import { startGateway, uiDir } from '@sallyport/gateway';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
-import { startSessionWorker } from '@sallyport/session-worker';
+import { startSessionWorker, workerOptionsFrom } from '@sallyport/session-worker';
 import { startSftpWorker } from '@sallyport/sftp-worker';
 
 // Embedded mode: every service in this one process. With no configuration the database is
@@ -11,10 +11,7 @@ import { startSftpWorker } from '@sallyport/sftp-worker';
 runMain('sallyport', async () => {
   const ctx = await openServiceContext('sallyport', { embedded: true });
   const { config } = ctx;
-  const worker = startSessionWorker(
-    { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
-    { ...ctx, prisma: ctx.db.prisma },
-  );
+  const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
   // The sftp-worker runs in this process too, on a loopback port only this process knows, with
   // a signing secret made for this run: the gateway reaches it exactly as in distributed mode.
   const internalSecret = config.internalSecret ?? randomBytes(32).toString('base64url');

@@ -30,8 +30,11 @@ import { fileRoutes } from './files/routes.js';
 import { SftpWorkerClient } from './files/worker-client.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { inviteRoutes } from './invites/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
-import { LeaseWatch } from './terminal/lease-watch.js';
+import { shareRoutes } from './shares/routes.js';
+import { userRoutes } from './users/routes.js';
 import { attachTerminalSockets } from './terminal/upgrade.js';
 
 export interface GatewayOptions {
@@ -46,6 +49,8 @@ export interface GatewayOptions {
   loginFailuresPerUser: number;
   loginFailuresPerIp: number;
   connectsPerMinute: number;
+  /** Open sessions allowed per user and in all. */
+  sessionLimits: { maxPerUser: number; maxTotal: number };
   /** The built web UI; omitted, the gateway serves the API only. */
   uiDir?: string | undefined;
   adminUser?: string | undefined;
@@ -109,7 +114,11 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
       connectThrottle,
       testTimeoutMs: options.openTimeoutMs,
     }),
-    sessionRoutes({ prisma }),
+    sessionRoutes({ prisma, bus: deps.bus }),
+    shareRoutes({ prisma, bus: deps.bus, publicUrl: options.publicUrl }),
+    inviteRoutes({ prisma, bus: deps.bus }),
+    userRoutes({ prisma }),
+    auditRoutes({ prisma }),
     fileRoutes({
       prisma,
       worker: options.files
@@ -131,18 +140,17 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
   const server = createServer((req, res) => void handle(req, res));
   // A file upload or download lasts as long as it takes; Node's default cuts requests at 5 min.
   server.requestTimeout = 0;
-  const leaseWatch = new LeaseWatch(deps.bus, deps.log);
   const sockets = attachTerminalSockets(server, {
     bus: deps.bus,
     prisma: deps.prisma,
     sessions,
     connectThrottle,
-    leaseWatch,
     metrics,
     log: deps.log,
     allowedOrigins: options.allowedOrigins,
     trustProxy: options.trustProxy,
     openTimeoutMs: options.openTimeoutMs,
+    limits: options.sessionLimits,
   });
   await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
@@ -156,7 +164,6 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     url,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        leaseWatch.stop();
         sockets.close();
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -47,6 +47,58 @@ export type ConnectionTestResult =
   | { ok: true; hostKeyFingerprint: string; hostKeyPinned: boolean; message: string }
   | { ok: false; reason: string; message: string };
 
+export type Role = 'owner' | 'control' | 'view';
+export type ShareMode = 'view' | 'control';
+
+export interface SessionSummary {
+  id: string;
+  userId: string;
+  serverId: string | null;
+  serverName: string | null;
+  status: 'pending' | 'active' | 'ended';
+  createdAt: string;
+  connectedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  endMessage: string | null;
+}
+
+export interface Share {
+  id: string;
+  sessionId: string;
+  mode: ShareMode;
+  expiresAt: string;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  sessionId: string;
+  mode: ShareMode;
+  /** The inviting user's username. */
+  from: string;
+  serverName: string | null;
+  createdAt: string;
+}
+
+/** Where a redeemed link or an accepted invitation leads. */
+export interface SessionEntry {
+  sessionId: string;
+  role: Role;
+}
+
+export type UserRole = 'user' | 'admin' | 'auditor';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  role: UserRole;
+  displayName?: string;
+}
+
 /** An error answer from the API (`{ error: { code, message, details } }`), or a network failure. */
 export class ApiError extends Error {
   constructor(
@@ -135,6 +187,46 @@ export const api = {
   deleteServer: (id: string) => request<void>('DELETE', `/api/servers/${encodeURIComponent(id)}`),
   testServer: (id: string) =>
     request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
+  /** Your live sessions (an admin's list holds everyone's). */
+  activeSessions: () =>
+    request<{ sessions: SessionSummary[] }>('GET', '/api/sessions?status=active').then(
+      (r) => r.sessions,
+    ),
+  getSession: (id: string) =>
+    request<{ session: SessionSummary }>('GET', `/api/sessions/${encodeURIComponent(id)}`).then(
+      (r) => r.session,
+    ),
+  /** Ends a session (202: the worker closes it shortly). */
+  endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+  createShare: (
+    sessionId: string,
+    input: { mode: ShareMode; expiresInMinutes: number; maxUses?: number },
+  ) =>
+    request<{ share: Share; url: string }>(
+      'POST',
+      `/api/sessions/${encodeURIComponent(sessionId)}/shares`,
+      input,
+    ),
+  listShares: (sessionId: string) =>
+    request<{ shares: Share[] }>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(sessionId)}/shares`,
+    ).then((r) => r.shares),
+  revokeShare: (id: string) => request<void>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
+  redeemShare: (token: string) => request<SessionEntry>('POST', '/api/shares/redeem', { token }),
+  invite: (sessionId: string, username: string, mode: ShareMode) =>
+    request<unknown>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/invites`, {
+      username,
+      mode,
+    }),
+  listInvites: () => request<{ invites: Invite[] }>('GET', '/api/invites').then((r) => r.invites),
+  acceptInvite: (id: string) =>
+    request<SessionEntry>('POST', `/api/invites/${encodeURIComponent(id)}/accept`),
+  declineInvite: (id: string) =>
+    request<unknown>('POST', `/api/invites/${encodeURIComponent(id)}/decline`),
+  listUsers: () => request<{ users: User[] }>('GET', '/api/users').then((r) => r.users),
+  createUser: (input: NewUser) =>
+    request<{ user: User }>('POST', '/api/users', input).then((r) => r.user),
 };
 
 /** A readable message for any error a page catches. */

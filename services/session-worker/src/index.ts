@@ -1,5 +1,6 @@
 export {
   startSessionWorker,
+  workerOptionsFrom,
   type SessionWorker,
   type SessionWorkerOptions,
   type SessionWorkerDeps,

@@ -1,15 +1,12 @@
 import { startOpsServer } from '@sallyport/observability';
 import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
-import { startSessionWorker } from './worker.js';
+import { startSessionWorker, workerOptionsFrom } from './worker.js';
 
 // The session worker as its own process (distributed mode): Redis and PostgreSQL required.
 runMain('session-worker', async () => {
   const ctx = await openServiceContext('session-worker', { embedded: false });
   const { config } = ctx;
-  const worker = startSessionWorker(
-    { workerId: config.worker.id, maxSessions: config.worker.maxSessions, ssh: config.ssh },
-    { ...ctx, prisma: ctx.db.prisma },
-  );
+  const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
   const ops = await startOpsServer({
     host: config.worker.httpHost,
     port: config.worker.httpPort,

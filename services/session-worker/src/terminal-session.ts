@@ -1,45 +1,60 @@
 import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
-import type { Keyring } from '@sallyport/crypto';
-import { appendAuditEvent, type PrismaClient } from '@sallyport/db';
+import { appendAuditEvent } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
-import { connectServer, type KnownHosts, type TargetPolicy } from '@sallyport/ssh';
 import type { WorkerMetrics } from './metrics.js';
+import { Participants } from './participants.js';
+import { HeadlessScreen } from './screen.js';
+import { connectForRequest, type ConnectDeps } from './session-connect.js';
 
-export interface SessionDeps {
+export interface SessionDeps extends ConnectDeps {
   workerId: string;
   bus: SessionBus;
-  prisma: PrismaClient;
-  keyring: Keyring;
-  knownHosts: KnownHosts;
-  policy: TargetPolicy;
   log: Logger;
   metrics: WorkerMetrics;
-  ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
+  session: SessionTimings;
 }
 
-// Output waiting to be published beyond this pauses the SSH channel, so a slow bus never
+export interface SessionTimings {
+  /** A session with nobody attached for this long ends. */
+  idleTimeoutMs: number;
+  /** The SSH channel pauses while a controlling client is this far behind. */
+  flowWindowBytes: number;
+  /** A socket whose gateway sent no heartbeat for this long is dropped. */
+  attachmentTimeoutMs: number;
+}
+
+// Output waiting to be published beyond this pauses the SSH channel too, so a slow bus never
 // grows this process's memory without bound.
 const PAUSE_AT_PENDING_PUBLISHES = 64;
 const RESUME_AT_PENDING_PUBLISHES = 16;
+const SWEEP_INTERVAL_MS = 5_000;
 
 /**
- * One terminal session owned by this worker: it holds the SSH connection and the shell,
- * publishes sequenced output, applies input from the bus, renews its ownership lease, and
- * records how it ended. `end()` is idempotent and runs every cleanup step.
+ * One terminal session owned by this worker. It holds the SSH connection, the shell and a
+ * headless copy of the screen; publishes output and resizes as one sequenced stream; answers
+ * every attaching socket with a snapshot; applies input only from users with control; pauses
+ * the shell while a controlling client falls behind; and records how the session ended.
+ * `end()` is idempotent and runs every cleanup step.
  */
 export class TerminalSession {
   readonly id: string;
   private readonly log: Logger;
+  private readonly participants: Participants;
+  private readonly screen: HeadlessScreen;
   private client: SshClient | undefined;
   private channel: ClientChannel | undefined;
+  /** Sequence of the last output or resize published. */
   private seq = 0;
+  /** Output bytes published so far: the stream offset acknowledgements refer to. */
+  private offset = 0;
   private bytesIn = 0;
-  private bytesOut = 0;
   private pendingPublishes = 0;
+  private paused = false;
   private size: { cols: number; rows: number };
   private exitStatus: { code: number | null; signal: string | null } = { code: null, signal: null };
-  private leaseTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
   private stopListening: (() => Promise<void>) | undefined;
   private ending: Promise<void> | undefined;
   private readonly endedPromise: Promise<void>;
@@ -52,6 +67,18 @@ export class TerminalSession {
     this.id = request.sessionId;
     this.size = { cols: request.cols, rows: request.rows };
     this.log = deps.log.child({ sessionId: request.sessionId, kind: request.kind });
+    this.participants = new Participants({ userId: request.userId, username: request.username });
+    this.participants.attach(
+      {
+        attachId: request.attachId,
+        userId: request.userId,
+        username: request.username,
+        role: 'owner',
+        via: 'owner',
+      },
+      0,
+    );
+    this.screen = new HeadlessScreen(request.cols, request.rows);
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -62,12 +89,13 @@ export class TerminalSession {
 
   /** Announces ownership and starts connecting; the connection continues in the background. */
   async start(): Promise<void> {
-    const { bus, workerId } = this.deps;
+    const { bus, workerId, prisma } = this.deps;
     this.stopListening = await bus.listenInput(this.id, (msg) => this.onInput(msg));
-    this.leaseTimer = setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3));
+    this.timers.push(setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3)));
+    this.timers.push(setInterval(() => this.sweepAttachments(), SWEEP_INTERVAL_MS));
     await bus.publish(this.id, { type: 'accepted', workerId });
     if (this.request.kind === 'shell') {
-      const claimed = await this.deps.prisma.terminalSession.updateMany({
+      const claimed = await prisma.terminalSession.updateMany({
         where: { id: this.id, endedAt: null },
         data: { workerId },
       });
@@ -82,39 +110,33 @@ export class TerminalSession {
   }
 
   private async connect(): Promise<void> {
-    const { prisma, keyring, knownHosts, policy, metrics } = this.deps;
-    const server = await prisma.server.findUnique({ where: { id: this.request.serverId } });
-    if (!server) return this.end('error', 'the server no longer exists');
-
-    const startedAt = performance.now();
-    const result = await connectServer(server, { keyring, knownHosts, policy, ssh: this.deps.ssh });
-    metrics.connectSeconds.observe(
+    const started = performance.now();
+    const { server, result } = await connectForRequest(this.request, this.deps);
+    this.deps.metrics.connectSeconds.observe(
       { outcome: result.ok ? 'ok' : result.reason },
-      (performance.now() - startedAt) / 1000,
+      (performance.now() - started) / 1000,
     );
-    if (result.hostKey?.kind === 'pinned' || result.hostKey?.kind === 'mismatch') {
-      await this.audit(result.hostKey.kind === 'pinned' ? 'host_key.pinned' : 'host_key.mismatch', {
+    const hostKey = result.hostKey;
+    if (server && (hostKey?.kind === 'pinned' || hostKey?.kind === 'mismatch')) {
+      await this.audit(hostKey.kind === 'pinned' ? 'host_key.pinned' : 'host_key.mismatch', {
         host: server.host,
         port: server.port,
-        fingerprint: result.hostKey.fingerprint,
-        ...(result.hostKey.kind === 'mismatch'
-          ? { pinnedFingerprint: result.hostKey.pinnedFingerprint }
-          : {}),
+        fingerprint: hostKey.fingerprint,
+        ...(hostKey.kind === 'mismatch' ? { pinnedFingerprint: hostKey.pinnedFingerprint } : {}),
       });
     }
     if (!result.ok) return this.end(result.reason, result.message);
-    if (this.ending) {
+    if (this.ending || !server) {
       result.client.end();
       return;
     }
     this.client = result.client;
-    const hostKey = {
+    const ready = {
       hostKeyFingerprint: result.hostKey.fingerprint,
       hostKeyPinned: result.hostKey.kind === 'pinned',
     };
-
     if (this.request.kind === 'test') {
-      await this.deps.bus.publish(this.id, { type: 'ready', ...hostKey });
+      await this.deps.bus.publish(this.id, { type: 'ready', ...ready });
       return this.end(
         'closed',
         `connected to ${server.host}:${server.port} and authenticated as ${server.username}`,
@@ -125,10 +147,10 @@ export class TerminalSession {
       () =>
         void this.end('connect_failed', `the connection to ${server.host}:${server.port} was lost`),
     );
-    this.openShell(hostKey);
+    this.openShell(ready);
   }
 
-  private openShell(hostKey: { hostKeyFingerprint: string; hostKeyPinned: boolean }): void {
+  private openShell(ready: { hostKeyFingerprint: string; hostKeyPinned: boolean }): void {
     this.client!.shell(
       { term: 'xterm-256color', cols: this.size.cols, rows: this.size.rows },
       (err, channel) => {
@@ -147,65 +169,208 @@ export class TerminalSession {
             : `exited with code ${code ?? 'unknown'}`;
           void this.end('exit', `the shell ${how}`);
         });
-        void this.markActive(hostKey);
+        void this.markActive(ready);
       },
     );
   }
 
-  private async markActive(hostKey: {
+  private async markActive(ready: {
     hostKeyFingerprint: string;
     hostKeyPinned: boolean;
   }): Promise<void> {
     this.deps.metrics.sessionsOpen.inc();
-    await this.deps.bus.publish(this.id, { type: 'ready', ...hostKey });
+    await this.deps.bus.publish(this.id, { type: 'ready', ...ready });
+    await this.publishParticipants();
     await this.deps.prisma.terminalSession.updateMany({
       where: { id: this.id, endedAt: null },
       data: { status: 'active', connectedAt: new Date() },
     });
   }
 
+  // ---- the output stream ----
+
   private onOutput(data: Buffer): void {
-    this.bytesOut += data.length;
     this.deps.metrics.bytes.inc({ direction: 'out' }, data.length);
+    const offset = this.offset;
     this.seq += 1;
+    this.offset += data.length;
+    this.screen.write(data);
     this.pendingPublishes += 1;
-    if (this.pendingPublishes >= PAUSE_AT_PENDING_PUBLISHES) this.channel?.pause();
-    this.deps.bus.publish(this.id, { type: 'output', seq: this.seq, data }).then(
-      () => {
-        this.pendingPublishes -= 1;
-        if (this.pendingPublishes === RESUME_AT_PENDING_PUBLISHES) this.channel?.resume();
-      },
+    this.deps.bus.publish(this.id, { type: 'output', seq: this.seq, offset, data }).then(
+      () => this.published(),
       (err: unknown) => {
-        this.pendingPublishes -= 1;
+        this.published();
         this.log.warn({ err }, 'could not publish output');
       },
     );
+    this.updateFlow();
   }
 
-  private onInput(msg: InputMessage): void {
-    // The gateway checks who may write; the worker checks again, so a message put on the bus
-    // directly cannot type into someone else's session.
-    if (msg.userId !== this.request.userId) {
-      this.log.warn(
-        { userId: msg.userId, type: msg.type },
-        'refused input from a user without control',
-      );
-      return;
+  private published(): void {
+    this.pendingPublishes -= 1;
+    this.updateFlow();
+  }
+
+  /** Pauses the shell while the bus or a controlling client lags; resumes with some slack. */
+  private updateFlow(): void {
+    if (!this.channel) return;
+    const lag = this.participants.controllerLag(this.offset);
+    const window = this.deps.session.flowWindowBytes;
+    if (!this.paused && (this.pendingPublishes >= PAUSE_AT_PENDING_PUBLISHES || lag > window)) {
+      this.paused = true;
+      this.channel.pause();
+    } else if (
+      this.paused &&
+      this.pendingPublishes <= RESUME_AT_PENDING_PUBLISHES &&
+      lag <= window / 2
+    ) {
+      this.paused = false;
+      this.channel.resume();
     }
+  }
+
+  private resize(cols: number, rows: number): void {
+    this.size = { cols, rows };
+    this.channel?.setWindow(rows, cols, 0, 0);
+    this.screen.resize(cols, rows);
+    this.seq += 1;
+    void this.publish({ type: 'resize', seq: this.seq, cols, rows });
+  }
+
+  /** The exact screen for one socket, tagged with the point of the stream it covers. */
+  private async sendSnapshot(attachId: string): Promise<void> {
+    const seq = this.seq;
+    const offset = this.offset;
+    const state = await this.screen.snapshot();
+    this.participants.resetAck(attachId, offset);
+    await this.publish({ type: 'snapshot', attachId, seq, offset, ...state });
+    this.updateFlow();
+  }
+
+  // ---- messages from gateways ----
+
+  private onInput(msg: InputMessage): void {
     switch (msg.type) {
       case 'input':
         if (!this.channel) return;
+        if (!this.participants.canWrite(msg.userId)) return this.refuse(msg.userId, 'input');
         this.bytesIn += msg.data.length;
         this.deps.metrics.bytes.inc({ direction: 'in' }, msg.data.length);
         this.channel.write(msg.data);
         return;
       case 'resize':
-        this.size = { cols: msg.cols, rows: msg.rows };
-        this.channel?.setWindow(msg.rows, msg.cols, 0, 0);
-        return;
+        if (!this.participants.canWrite(msg.userId)) return this.refuse(msg.userId, 'resize');
+        return this.resize(msg.cols, msg.rows);
       case 'close':
-        void this.end('closed', 'the session was closed by its owner');
+        if (!this.participants.isOwner(msg.userId)) return this.refuse(msg.userId, 'close');
+        void this.end('closed', 'the session was ended by its owner');
         return;
+      case 'attach':
+        this.participants.attach(msg, this.offset);
+        this.cancelIdleTimer();
+        void this.sendSnapshot(msg.attachId).then(() => this.publishParticipants());
+        return;
+      case 'detach':
+        if (this.participants.detach(msg.attachId)) this.afterDeparture();
+        return;
+      case 'heartbeat':
+        this.participants.heartbeat(msg.attachIds);
+        return;
+      case 'ack':
+        this.participants.ack(msg.attachId, msg.offset);
+        this.updateFlow();
+        return;
+      case 'resync':
+        if (this.participants.has(msg.attachId)) void this.sendSnapshot(msg.attachId);
+        return;
+      case 'control':
+        void this.onControl(msg);
+        return;
+      case 'revoke': {
+        const attachIds = this.participants.revoke(msg.via);
+        void this.publish({ type: 'kick', attachIds, message: msg.message });
+        this.afterDeparture();
+        return;
+      }
+    }
+  }
+
+  private async onControl(msg: Extract<InputMessage, { type: 'control' }>): Promise<void> {
+    const { participants } = this;
+    if (msg.action === 'request') {
+      if (participants.roleOf(msg.userId) !== 'view') return;
+      const username =
+        participants.list().find((p) => p.userId === msg.userId)?.username ?? 'unknown';
+      await this.publish({ type: 'control-request', userId: msg.userId, username });
+      return;
+    }
+    if (!participants.isOwner(msg.userId) || !msg.target)
+      return this.refuse(msg.userId, `control ${msg.action}`);
+    const target = msg.target;
+    if (msg.action === 'deny') {
+      await this.publish({ type: 'control-answer', userId: target, granted: false });
+      return;
+    }
+    const role = msg.action === 'grant' ? 'control' : 'view';
+    if (!participants.setRole(target, role)) return;
+    await this.publish({ type: 'control-answer', userId: target, granted: role === 'control' });
+    await this.publishParticipants();
+    this.updateFlow();
+    await this.deps.prisma.sessionParticipant.updateMany({
+      where: { sessionId: this.id, userId: target },
+      data: { role },
+    });
+    await this.audit(
+      msg.action === 'grant' ? 'session.control_granted' : 'session.control_revoked',
+      { userId: target },
+    );
+  }
+
+  private refuse(userId: string, what: string): void {
+    this.log.warn(
+      { userId, what },
+      'refused a request from a participant without the right to make it',
+    );
+  }
+
+  // ---- attachments and idleness ----
+
+  private sweepAttachments(): void {
+    if (this.participants.expire(this.deps.session.attachmentTimeoutMs).length > 0)
+      this.afterDeparture();
+  }
+
+  /** After sockets left: tell everyone, let the shell run if it waited on them, mind idleness. */
+  private afterDeparture(): void {
+    void this.publishParticipants();
+    this.updateFlow();
+    if (this.participants.attachedCount === 0 && !this.idleTimer && !this.ending) {
+      const minutes = Math.round(this.deps.session.idleTimeoutMs / 60_000);
+      this.idleTimer = setTimeout(
+        () =>
+          void this.end(
+            'idle_timeout',
+            `nobody was attached for ${minutes} minute${minutes === 1 ? '' : 's'}`,
+          ),
+        this.deps.session.idleTimeoutMs,
+      );
+    }
+  }
+
+  private cancelIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private publishParticipants(): Promise<void> {
+    return this.publish({ type: 'participants', participants: this.participants.list() });
+  }
+
+  private async publish(msg: Parameters<SessionBus['publish']>[1]): Promise<void> {
+    try {
+      await this.deps.bus.publish(this.id, msg);
+    } catch (err) {
+      this.log.warn({ err, type: msg.type }, 'could not publish to the session channel');
     }
   }
 
@@ -220,6 +385,8 @@ export class TerminalSession {
     }
   }
 
+  // ---- the end ----
+
   /** Ends the session once: tells every watcher, records the outcome, frees everything. */
   end(reason: EndReason, message: string): Promise<void> {
     this.ending ??= this.cleanUp(reason, message).finally(() => this.resolveEnded());
@@ -231,15 +398,17 @@ export class TerminalSession {
     const wasActive = this.channel !== undefined;
     const { code, signal } = reason === 'exit' ? this.exitStatus : { code: null, signal: null };
     this.log.info(
-      { reason, exitCode: code, bytesIn: this.bytesIn, bytesOut: this.bytesOut },
+      { reason, exitCode: code, bytesIn: this.bytesIn, bytesOut: this.offset },
       message,
     );
-    clearInterval(this.leaseTimer);
+    for (const timer of this.timers) clearInterval(timer);
+    this.cancelIdleTimer();
     await runAll(this.log, [
       () => this.stopListening?.(),
       () => {
         this.channel?.close();
         this.client?.end();
+        this.screen.dispose();
       },
       () =>
         bus.publish(this.id, {
@@ -261,7 +430,7 @@ export class TerminalSession {
                 exitCode: code,
                 exitSignal: signal,
                 bytesIn: BigInt(this.bytesIn),
-                bytesOut: BigInt(this.bytesOut),
+                bytesOut: BigInt(this.offset),
               },
             })
           : undefined,
@@ -275,11 +444,11 @@ export class TerminalSession {
     metrics.sessionsEnded.inc({ reason });
   }
 
+  /** An audit event by the session's owner (the only one who acts here on their own). */
   private async audit(action: string, details: Record<string, unknown>): Promise<void> {
-    const user = await this.deps.prisma.user.findUnique({ where: { id: this.request.userId } });
     await appendAuditEvent(this.deps.prisma, {
       actorId: this.request.userId,
-      actorName: user?.username ?? 'unknown',
+      actorName: this.request.username,
       action,
       targetType: 'server',
       targetId: this.request.serverId,

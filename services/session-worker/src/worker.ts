@@ -1,11 +1,12 @@
 import type { OpenRequest, QueueConsumer, SessionBus } from '@sallyport/bus';
+import type { Config } from '@sallyport/config';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
 import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
 import { createWorkerMetrics } from './metrics.js';
-import { TerminalSession } from './terminal-session.js';
+import { TerminalSession, type SessionTimings } from './terminal-session.js';
 
 export interface SessionWorkerOptions {
   /** Unique among workers; shown as the session's owner. */
@@ -13,6 +14,7 @@ export interface SessionWorkerOptions {
   /** A worker at this many sessions stops taking open requests, so others get them. */
   maxSessions: number;
   ssh: SshSettings;
+  session: SessionTimings;
 }
 
 export interface SessionWorkerDeps {
@@ -28,6 +30,16 @@ export interface SessionWorker {
   readonly sessionCount: number;
   /** Stop taking sessions, end the ones it owns (clients are told why), and let go. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** The worker's options as the configuration gives them. */
+export function workerOptionsFrom(config: Config): SessionWorkerOptions {
+  return {
+    workerId: config.worker.id,
+    maxSessions: config.worker.maxSessions,
+    ssh: config.ssh,
+    session: config.session,
+  };
 }
 
 /** Takes open requests from the bus while it has room, and runs each as a TerminalSession. */
@@ -54,6 +66,7 @@ export function startSessionWorker(
       connectTimeoutMs: options.ssh.connectTimeoutMs,
       keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
     },
+    session: options.session,
   };
 
   async function handle(request: OpenRequest): Promise<void> {

@@ -11,7 +11,7 @@ export type ConnectionTestResult =
  */
 export async function testConnection(
   bus: SessionBus,
-  request: { userId: string; serverId: string; timeoutMs: number },
+  request: { userId: string; username: string; serverId: string; timeoutMs: number },
 ): Promise<ConnectionTestResult> {
   const sessionId = randomUUID();
   let ready: Extract<SessionMessage, { type: 'ready' }> | undefined;
@@ -46,6 +46,8 @@ export async function testConnection(
       sessionId,
       kind: 'test',
       userId: request.userId,
+      username: request.username,
+      attachId: randomUUID(),
       serverId: request.serverId,
       cols: 80,
       rows: 24,

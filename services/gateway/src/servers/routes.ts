@@ -159,6 +159,7 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
     }
     const result = await testConnection(deps.bus, {
       userId: ctx.state.user!.id,
+      username: ctx.state.user!.username,
       serverId: server.id,
       timeoutMs: deps.testTimeoutMs,
     });

@@ -21,9 +21,13 @@ export class LeaseWatch {
     this.timer.unref();
   }
 
-  watch(sessionId: string, onLost: () => void): () => void {
-    this.watched.set(sessionId, { onLost, missed: 0 });
-    return () => this.watched.delete(sessionId);
+  /** Watches a session (once: watching it again changes nothing). */
+  watch(sessionId: string, onLost: () => void): void {
+    if (!this.watched.has(sessionId)) this.watched.set(sessionId, { onLost, missed: 0 });
+  }
+
+  unwatch(sessionId: string): void {
+    this.watched.delete(sessionId);
   }
 
   private async poll(): Promise<void> {

@@ -1,41 +1,68 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import Cookies from 'cookies';
-import { WebSocketServer } from 'ws';
-import type { PrismaClient } from '@sallyport/db';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { SessionBus } from '@sallyport/bus';
+import type { PrismaClient, Server, User } from '@sallyport/db';
+import { isAppError } from '@sallyport/errors';
 import type { Logger } from '@sallyport/log';
 import { MAX_FRAME_BYTES, terminalSizeSchema } from '@sallyport/protocol';
 import { SESSION_COOKIE, type LoginSessions } from '../auth/login-sessions.js';
 import type { ConnectThrottle } from '../http/connect-throttle.js';
-import { TerminalConnection, type TerminalDeps } from './connection.js';
 import { isUuid } from '../http/ids.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { sessionAccess, type SessionAccess } from '../sessions/access.js';
+import { Attachment } from './attachment.js';
+import { attachToSession, openNewSession } from './open.js';
+import { AttachmentRegistry } from './registry.js';
 
 export const TERMINAL_PATH = '/api/terminal';
 const PING_INTERVAL_MS = 30_000;
 
-export interface TerminalUpgradeDeps extends TerminalDeps {
+export interface TerminalUpgradeDeps {
+  bus: SessionBus;
+  prisma: PrismaClient;
   sessions: LoginSessions;
   connectThrottle: ConnectThrottle;
-  prisma: PrismaClient;
+  metrics: GatewayMetrics;
+  log: Logger;
   allowedOrigins: readonly string[];
   trustProxy: boolean;
-  log: Logger;
+  openTimeoutMs: number;
+  limits: { maxPerUser: number; maxTotal: number };
+}
+
+type Target =
+  | { kind: 'new'; server: Server; size: { cols: number; rows: number } }
+  | { kind: 'attach'; access: SessionAccess };
+
+/** The gateway says no before the upgrade, with an HTTP status. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+  ) {
+    super(text);
+  }
 }
 
 /**
- * Accepts terminal WebSockets at /api/terminal?serverId=…&cols=…&rows=…. Everything is checked
- * before the upgrade (Origin, login cookie, the request itself, the server), so a refused
- * client never gets a socket and no SSH work starts for it.
+ * Terminal WebSockets: `/api/terminal?serverId=…&cols=…&rows=…` opens a new session,
+ * `/api/terminal?sessionId=…` attaches to a running one (a resume, a share, an invitation).
+ * Everything is checked before the upgrade (Origin, login cookie, the request, access), so a
+ * refused client never gets a socket and no SSH work starts for it.
  */
 export function attachTerminalSockets(
   httpServer: HttpServer,
   deps: TerminalUpgradeDeps,
 ): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const registry = new AttachmentRegistry(deps.bus, deps.prisma, deps.log);
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void accept(req, socket, head).catch((err: unknown) => {
+    accept(req, socket, head).catch((err: unknown) => {
+      if (err instanceof Refusal) return refuse(socket, err.status, err.text);
+      if (isAppError(err) && err.expose) return refuse(socket, err.status, err.message);
       deps.log.error({ err }, 'terminal upgrade failed');
       refuse(socket, 500, 'Internal error');
     });
@@ -43,59 +70,126 @@ export function attachTerminalSockets(
 
   async function accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== TERMINAL_PATH) return refuse(socket, 404, 'Not Found');
+    if (url.pathname !== TERMINAL_PATH) throw new Refusal(404, 'Not Found');
     const origin = req.headers.origin;
     if (!origin || !deps.allowedOrigins.includes(origin))
-      return refuse(socket, 403, 'Origin not allowed');
+      throw new Refusal(403, 'Origin not allowed');
     const auth = await deps.sessions.resolve(
       new Cookies(req, undefinedResponse).get(SESSION_COOKIE),
     );
-    if (!auth) return refuse(socket, 401, 'Not logged in');
-    const serverId = url.searchParams.get('serverId') ?? '';
-    const size = terminalSizeSchema.safeParse({
-      cols: Number(url.searchParams.get('cols') ?? 80),
-      rows: Number(url.searchParams.get('rows') ?? 24),
-    });
-    if (!size.success) return refuse(socket, 400, 'Invalid terminal size');
-    const server = isUuid(serverId)
-      ? await deps.prisma.server.findUnique({ where: { id: serverId } })
-      : null;
-    if (!server) return refuse(socket, 404, 'Server not found');
+    if (!auth) throw new Refusal(401, 'Not logged in');
+    const target = await resolveTarget(url, auth.user);
     if (!(await deps.connectThrottle.allow(auth.user.id)))
-      return refuse(socket, 429, 'Too many connection attempts');
-
+      throw new Refusal(429, 'Too many connection attempts');
+    const clientIp = clientAddress(req, deps.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      deps.metrics.websockets.inc();
-      let alive = true;
-      ws.on('pong', () => (alive = true));
-      const ping = setInterval(() => {
-        if (!alive) return ws.terminate();
-        alive = false;
-        ws.ping();
-      }, PING_INTERVAL_MS);
-      ws.on('close', () => {
-        clearInterval(ping);
-        deps.metrics.websockets.dec();
-      });
-      const clientIp = clientAddress(req, deps.trustProxy);
-      const connection = new TerminalConnection(
-        ws,
-        randomUUID(),
-        auth.user,
-        server,
-        size.data,
-        clientIp,
-        deps,
-      );
-      connection.start().catch((err: unknown) => {
-        deps.log.error({ err }, 'could not start a terminal session');
+      keepAlive(ws);
+      const started =
+        target.kind === 'new'
+          ? startNew(ws, auth.user, target, clientIp)
+          : startAttach(ws, auth.user, target, clientIp);
+      started.catch((err: unknown) => {
+        deps.log.error({ err }, 'could not start the terminal');
         ws.close(1011, 'could not start the session');
       });
     });
   }
 
+  async function resolveTarget(url: URL, user: User): Promise<Target> {
+    const sessionId = url.searchParams.get('sessionId');
+    if (sessionId !== null)
+      return { kind: 'attach', access: await sessionAccess(deps.prisma, sessionId, user) };
+    const serverId = url.searchParams.get('serverId') ?? '';
+    const size = terminalSizeSchema.safeParse({
+      cols: Number(url.searchParams.get('cols') ?? 80),
+      rows: Number(url.searchParams.get('rows') ?? 24),
+    });
+    if (!size.success) throw new Refusal(400, 'Invalid terminal size');
+    const server = isUuid(serverId)
+      ? await deps.prisma.server.findUnique({ where: { id: serverId } })
+      : null;
+    if (!server) throw new Refusal(404, 'Server not found');
+    await checkSessionLimits(user);
+    return { kind: 'new', server, size: size.data };
+  }
+
+  async function checkSessionLimits(user: User): Promise<void> {
+    const live = { status: { in: ['pending', 'active'] } };
+    const [mine, all] = await Promise.all([
+      deps.prisma.terminalSession.count({ where: { ...live, userId: user.id } }),
+      deps.prisma.terminalSession.count({ where: live }),
+    ]);
+    if (mine >= deps.limits.maxPerUser)
+      throw new Refusal(429, `You already have ${mine} open sessions; end one first`);
+    if (all >= deps.limits.maxTotal) throw new Refusal(503, 'Sallyport is at its session limit');
+  }
+
+  async function startNew(
+    ws: WebSocket,
+    user: User,
+    target: Extract<Target, { kind: 'new' }>,
+    clientIp: string,
+  ): Promise<void> {
+    const attachment = track(
+      ws,
+      { userId: user.id, username: user.username, role: 'owner', via: 'owner' },
+      undefined,
+    );
+    await openNewSession(
+      attachment,
+      { user, server: target.server, size: target.size, clientIp },
+      deps,
+    );
+  }
+
+  async function startAttach(
+    ws: WebSocket,
+    user: User,
+    target: Extract<Target, { kind: 'attach' }>,
+    clientIp: string,
+  ): Promise<void> {
+    const { access } = target;
+    const attachment = track(
+      ws,
+      { userId: user.id, username: user.username, role: access.role, via: access.via },
+      access.session.id,
+    );
+    await attachToSession(attachment, access, clientIp, deps);
+  }
+
+  function track(
+    ws: WebSocket,
+    who: Omit<Attachment['identity'], 'sessionId'>,
+    sessionId: string | undefined,
+  ): Attachment {
+    const attachment = new Attachment(
+      ws,
+      { sessionId: sessionId ?? crypto.randomUUID(), ...who },
+      deps,
+    );
+    // An attach goes to a session that already has an owner; a new one has none until accepted.
+    registry.add(attachment, { watchLease: sessionId !== undefined });
+    return attachment;
+  }
+
+  function keepAlive(ws: WebSocket): void {
+    deps.metrics.websockets.inc();
+    let alive = true;
+    ws.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
+    ws.on('close', () => {
+      clearInterval(ping);
+      deps.metrics.websockets.dec();
+    });
+  }
+
   return {
     close: () => {
+      registry.stop();
       for (const ws of wss.clients) ws.close(1001, 'gateway shutting down');
       wss.close();
     },

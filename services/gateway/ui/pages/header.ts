@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import type { App } from '../app.js';
 import { h } from '../dom.js';
 
-/** The bar on top of the signed-in pages: home link, who is signed in, and Log out. */
+/** The bar on top of the signed-in pages: home link, navigation, who is signed in, Log out. */
 export function appHeader(app: App): HTMLElement {
   const user = app.user;
   const logout = h('button', { id: 'logout', type: 'button' }, 'Log out');
@@ -21,6 +21,14 @@ export function appHeader(app: App): HTMLElement {
     'header',
     { class: 'topbar' },
     h('a', { href: '/', 'data-link': true, class: 'brand' }, 'Sallyport'),
+    h(
+      'nav',
+      { class: 'nav' },
+      h('a', { id: 'nav-servers', href: '/', 'data-link': true }, 'Servers'),
+      user?.role === 'admin'
+        ? h('a', { id: 'nav-users', href: '/users', 'data-link': true }, 'Users')
+        : null,
+    ),
     h('span', { class: 'spacer' }),
     user
       ? h(

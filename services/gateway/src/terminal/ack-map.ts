@@ -1,0 +1,35 @@
+/**
+ * Maps what a browser says it has rendered (bytes on its socket, snapshots included) to the
+ * worker's stream offsets, which is what flow control is measured in.
+ */
+export class AckMap {
+  /** Bytes sent on the socket, and bytes the browser acknowledged. */
+  private sentBytes = 0;
+  private ackedBytes = 0;
+  /** Frames not yet acknowledged: where each ends on the socket and in the stream. */
+  private readonly frames: Array<{ end: number; offsetEnd: number }> = [];
+  /** The last offset passed on to the worker. */
+  forwarded = 0;
+
+  sent(bytes: number, offsetEnd: number): void {
+    this.sentBytes += bytes;
+    this.frames.push({ end: this.sentBytes, offsetEnd });
+  }
+
+  /** Records an ack; returns the stream offset it completes, if it completed a frame. */
+  ack(bytes: number): number | undefined {
+    this.ackedBytes = Math.max(this.ackedBytes, Math.min(bytes, this.sentBytes));
+    let offset: number | undefined;
+    while (this.frames.length > 0 && this.frames[0]!.end <= this.ackedBytes)
+      offset = this.frames.shift()!.offsetEnd;
+    return offset;
+  }
+
+  get unacked(): number {
+    return this.sentBytes - this.ackedBytes;
+  }
+
+  get caughtUp(): boolean {
+    return this.ackedBytes === this.sentBytes;
+  }
+}

@@ -1,0 +1,122 @@
+import { appendAuditEvent, type PrismaClient, type Server, type User } from '@sallyport/db';
+import type { SessionBus } from '@sallyport/bus';
+import type { SessionAccess } from '../sessions/access.js';
+import type { Attachment } from './attachment.js';
+
+interface OpenDeps {
+  bus: SessionBus;
+  prisma: PrismaClient;
+  openTimeoutMs: number;
+}
+
+/**
+ * A new session for the socket's user: its row, its audit event, and the request for a worker.
+ * The socket watches the session before asking, so not one byte of the first output is missed.
+ */
+export async function openNewSession(
+  attachment: Attachment,
+  open: { user: User; server: Server; size: { cols: number; rows: number }; clientIp: string },
+  deps: OpenDeps,
+): Promise<void> {
+  const { user, server, size, clientIp } = open;
+  const sessionId = attachment.sessionId;
+  await deps.prisma.terminalSession.create({
+    data: {
+      id: sessionId,
+      userId: user.id,
+      serverId: server.id,
+      cols: size.cols,
+      rows: size.rows,
+      clientIp,
+    },
+  });
+  await appendAuditEvent(deps.prisma, {
+    actorId: user.id,
+    actorName: user.username,
+    action: 'session.start',
+    targetType: 'server',
+    targetId: server.id,
+    serverId: server.id,
+    sessionId,
+    ip: clientIp,
+    details: { host: server.host, port: server.port, username: server.username },
+  });
+  await attachment.watch();
+  attachment.startAsOpener();
+  attachment.send({
+    type: 'session',
+    id: sessionId,
+    serverId: server.id,
+    serverName: server.name,
+    userId: user.id,
+    role: 'owner',
+    attached: false,
+  });
+
+  let accepted = false;
+  const previous = attachment.onAccepted;
+  attachment.onAccepted = () => {
+    accepted = true;
+    previous();
+  };
+  const timer = setTimeout(() => {
+    if (accepted || attachment.isEnded) return;
+    const message = `no session worker took the session within ${Math.round(deps.openTimeoutMs / 1000)} s`;
+    void deps.prisma.terminalSession
+      .updateMany({
+        where: { id: sessionId, endedAt: null },
+        data: { status: 'ended', endedAt: new Date(), endReason: 'timeout', endMessage: message },
+      })
+      .finally(() =>
+        attachment.finish({ type: 'exit', reason: 'timeout', message, code: null, signal: null }),
+      );
+  }, deps.openTimeoutMs);
+  timer.unref();
+
+  await deps.bus.requestOpen({
+    sessionId,
+    kind: 'shell',
+    userId: user.id,
+    username: user.username,
+    serverId: server.id,
+    cols: size.cols,
+    rows: size.rows,
+    attachId: attachment.attachId,
+    deadline: Date.now() + deps.openTimeoutMs,
+  });
+  attachment.log.info('terminal session requested');
+}
+
+/** A socket joining a running session: its owner coming back, or a participant. */
+export async function attachToSession(
+  attachment: Attachment,
+  access: SessionAccess,
+  clientIp: string,
+  deps: OpenDeps,
+): Promise<void> {
+  const { session, role, via } = access;
+  const { userId, username } = attachment.identity;
+  await attachment.watch();
+  attachment.send({
+    type: 'session',
+    id: session.id,
+    serverId: session.serverId,
+    serverName: session.server?.name ?? 'deleted server',
+    userId,
+    role,
+    attached: true,
+  });
+  await attachment.attach();
+  await appendAuditEvent(deps.prisma, {
+    actorId: userId,
+    actorName: username,
+    action: role === 'owner' ? 'session.resume' : 'session.join',
+    targetType: 'session',
+    targetId: session.id,
+    serverId: session.serverId,
+    sessionId: session.id,
+    ip: clientIp,
+    details: { role, via },
+  });
+  attachment.log.info({ role, via }, 'attached to a running session');
+}
