@@ -39,7 +39,7 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-const json = async (res: Response) => ({ status: res.status, body: (await res.json()) });
+const json = async (res: Response) => ({ status: res.status, body: await res.json() });
 
 describe('the sftp-worker', () => {
   it('refuses a request without a valid gateway signature', async () => {
