@@ -2,16 +2,15 @@
 // Sallyport in embedded mode: the owner shares a link, a second user follows it through the
 // login, sees the screen as it is, watches live, asks for control and types; invitations,
 // detaching and resuming from the server list, and links that no longer work.
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
+import { UI_TIMEOUT_MS, launchBrowser, newPage as openPage } from './support/browser.js';
 import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 
 const sshd = inject('sshd');
 const SCREENSHOT = '/tmp/sallyport-share-owner.png';
-// Long enough for an SSH handshake on a busy 2-core machine; polls end as soon as they pass.
-const UI_TIMEOUT_MS = 20_000;
 const BOB = { username: 'bob', password: 'bob-password-for-e2e' };
 const CAROL = { username: 'carol', password: 'carol-password-for-e2e' };
 
@@ -27,18 +26,7 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
   }
   server = await sp.admin.createServer(sshdServer(sshd));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -46,20 +34,7 @@ afterAll(async () => {
   await sp?.stop();
 });
 
-/** A page in its own browser context (its own cookies), collecting script and CSP errors. */
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
-  context.setDefaultTimeout(UI_TIMEOUT_MS);
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
-      problems.push(msg.text());
-  });
-  return { page, problems };
-}
+const newPage = () => openPage(browser);
 
 async function logIn(page: Page, username: string, password: string): Promise<void> {
   await page.fill('#login-username', username);

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { ensureTestUser } from './harness/sshd.js';
-import { UI_TIMEOUT_MS, launchBrowser, newPage } from './support/browser.js';
+import { UI_TIMEOUT_MS, launchBrowser, logIn, newPage } from './support/browser.js';
 import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
 import { userDir } from './support/sftp-fixture.js';
 import { sshdServer } from './support/target.js';
@@ -39,9 +39,7 @@ describe('the Files view in a browser', () => {
     const server = await sp.admin.createServer(sshdServer(sshd, { sftpRoots: [dir.path] }));
     const { page, problems } = await newPage(browser);
     await page.goto(`${sp.url}/login`);
-    await page.fill('#login-username', ADMIN_USER);
-    await page.fill('#login-password', sp.adminPassword);
-    await page.click('#login-submit');
+    await logIn(page, ADMIN_USER, sp.adminPassword);
     const serverRow = page.locator(`[data-testid=server-row][data-server-id="${server.id}"]`);
     await serverRow.locator('[data-testid=files]').click();
     await page.waitForURL(new RegExp(`/files/${server.id}$`));
@@ -109,9 +107,7 @@ describe('the Files view in a browser', () => {
       await page.goto(
         `${sp.url}/login?next=${encodeURIComponent(`/files/${server.id}?path=${dir.path}`)}`,
       );
-      await page.fill('#login-username', ADMIN_USER);
-      await page.fill('#login-password', sp.adminPassword);
-      await page.click('#login-submit');
+      await logIn(page, ADMIN_USER, sp.adminPassword);
       await poll(() => page.getAttribute('#files-view', 'data-path')).toBe(dir.path);
       await page.setInputFiles('#files-upload-folder-input', join(local, 'album'));
       await poll(() => page.locator('[data-testid=transfer][data-state=done]').count()).toBe(2);
@@ -128,9 +124,7 @@ describe('the Files view in a browser', () => {
     const server = await sp.admin.createServer(sshdServer(sshd));
     const { page, problems } = await newPage(browser);
     await page.goto(`${sp.url}/login`);
-    await page.fill('#login-username', ADMIN_USER);
-    await page.fill('#login-password', sp.adminPassword);
-    await page.click('#login-submit');
+    await logIn(page, ADMIN_USER, sp.adminPassword);
     const row = page.locator(`[data-testid=server-row][data-server-id="${server.id}"]`);
     await row.locator('[data-testid=edit]').click();
     expect(await page.isChecked('#server-sftp-enabled')).toBe(true);

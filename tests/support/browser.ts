@@ -38,3 +38,10 @@ export async function newPage(browser: Browser): Promise<{ page: Page; problems:
   });
   return { page, problems };
 }
+
+/** Fills in and sends the login form on the page that shows it. */
+export async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+}
