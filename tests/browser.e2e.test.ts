@@ -1,9 +1,10 @@
 // The web UI in a real browser (Debian's chromium, driven by playwright-core) against Sallyport
 // in embedded mode as a real process: log in, add a server through the form, open a shell,
 // type a command and read it back from xterm's rendered rows.
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
+import { UI_TIMEOUT_MS, launchBrowser, newPage as openPage } from './support/browser.js';
 import { ADMIN_USER, startEmbedded, type Embedded } from './support/sallyport.js';
 import { recordingOf } from './support/recordings.js';
 import { marker, sshdServer } from './support/target.js';
@@ -11,8 +12,6 @@ import { TerminalClient } from './support/terminal-client.js';
 
 const sshd = inject('sshd');
 const SCREENSHOT = '/tmp/sallyport-terminal.png';
-// Long enough for an SSH handshake on a busy 2-core machine; polls end as soon as they pass.
-const UI_TIMEOUT_MS = 20_000;
 
 let sp: Embedded;
 let browser: Browser;
@@ -20,18 +19,7 @@ let browser: Browser;
 beforeAll(async () => {
   sp = await startEmbedded();
   await waitFor(async () => (await fetch(`${sp.url}/healthz`)).ok, { description: 'GET /healthz' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -39,24 +27,7 @@ afterAll(async () => {
   await sp?.stop();
 });
 
-/**
- * A page in its own browser context (its own cookies). Script errors and CSP violations are
- * collected so each test can assert that the UI ran cleanly under the gateway's CSP.
- */
-async function newPage(): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 720 } });
-  context.setDefaultTimeout(UI_TIMEOUT_MS);
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  page.on('console', (msg) => {
-    // 401s from fetch are logged as console errors too; those are expected (not logged in yet).
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text()))
-      problems.push(msg.text());
-  });
-  return { page, problems };
-}
+const newPage = () => openPage(browser);
 
 async function logIn(page: Page, password = sp.adminPassword): Promise<void> {
   await page.fill('#login-username', ADMIN_USER);
@@ -121,7 +92,8 @@ describe('the web UI in a browser', () => {
     ]);
 
     await row.locator('[data-testid=connect]').click();
-    await page.waitForURL(/\/terminal\/[0-9a-f-]+$/);
+    // The address becomes the session's, so that a reload resumes it.
+    await page.waitForURL(/\/terminal\/session\/[0-9a-f-]+$/);
     await page.waitForSelector('#terminal-view[data-state=ready]');
     expect(await page.textContent('#terminal-title')).toBe(name);
     const status = (await page.textContent('#terminal-status')) ?? '';
@@ -136,13 +108,13 @@ describe('the web UI in a browser', () => {
     expect(problems).toEqual([]);
   });
 
-  it('follows a deep link through the login, shows the end of a session, reconnects and disconnects', async () => {
+  it('follows a deep link through the login, shows the end of a session, starts a new one and ends it', async () => {
     const server = await sp.admin.createServer(sshdServer(sshd));
     const { page, problems } = await newPage();
     await page.goto(`${sp.url}/terminal/${server.id}`);
     await page.waitForURL(/\/login\?next=/);
     await logIn(page);
-    await page.waitForURL(new RegExp(`/terminal/${server.id}$`));
+    await page.waitForURL(new RegExp(`/terminal/(${server.id}|session/[0-9a-f-]+)$`));
     await page.waitForSelector('#terminal-view[data-state=ready]');
 
     await typeInTerminal(page, 'exit 0');
@@ -161,7 +133,7 @@ describe('the web UI in a browser', () => {
     await typeInTerminal(page, `echo ${word}`);
     await poll(async () => occurrences(await terminalText(page), word)).toBeGreaterThanOrEqual(2);
 
-    await page.click('#terminal-disconnect');
+    await page.click('#end-session');
     await page.waitForSelector('#terminal-view[data-state=ended]');
     expect(await page.textContent('#terminal-ended-message')).toMatch(/^\[session ended: .+\]$/);
     await page.click('#terminal-ended-back');

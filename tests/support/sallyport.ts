@@ -13,6 +13,7 @@ const ENTRY = {
   gateway: 'services/gateway/dist/main.js',
   worker: 'services/session-worker/dist/main.js',
   recorder: 'services/recorder/dist/main.js',
+  sftpWorker: 'services/sftp-worker/dist/main.js',
 } as const;
 
 export const ADMIN_USER = 'admin';
@@ -67,6 +68,10 @@ export interface Distributed {
   recorders: ServiceHandle[];
   /** The recordings directory the gateways and recorders share. */
   recordingDir: string;
+  /** Started only when asked for (`sftpWorkers`); gateway i forwards to sftp-worker i mod n. */
+  sftpWorkers: ServiceHandle[];
+  /** The secret gateways sign sftp-worker requests with. */
+  internalSecret: string;
   db: TestDatabase;
   adminPassword: string;
   admin: ApiClient;
@@ -93,12 +98,16 @@ export async function startDistributed(
     recorders?: number;
     /** Settings for every process of the cluster. */
     env?: Record<string, string>;
+    /** sftp-workers to start (default none, which keeps clusters that need no Files quick). */
+    sftpWorkers?: number;
+    sftpWorkerEnv?: Record<string, string>;
   } = {},
 ): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
   const recordingDir = await mkdtemp(path.join(tmpdir(), 'sallyport-recordings-'));
+  const internalSecret = randomBytes(32).toString('base64url');
   const shared = {
     DATABASE_URL: db.url,
     REDIS_URL,
@@ -106,7 +115,28 @@ export async function startDistributed(
     SALLYPORT_SECRET_KEY: randomBytes(32).toString('base64'),
     SALLYPORT_RECORDING_DIR: recordingDir,
     ...options.env,
+    SALLYPORT_INTERNAL_SECRET: internalSecret,
   };
+  // The sftp-workers first, so gateways can be told where they are. They share PostgreSQL
+  // (and its migration lock) with the gateways, but not Redis.
+  const sftpWorkers: ServiceHandle[] = [];
+  for (let i = 0; i < (options.sftpWorkers ?? 0); i++) {
+    const port = await freePort();
+    sftpWorkers.push(
+      await spawnService(
+        `sftp-worker-${i}`,
+        ENTRY.sftpWorker,
+        {
+          DATABASE_URL: db.url,
+          SALLYPORT_SECRET_KEY: shared.SALLYPORT_SECRET_KEY,
+          SALLYPORT_INTERNAL_SECRET: internalSecret,
+          SALLYPORT_SFTP_HTTP_PORT: String(port),
+          ...options.sftpWorkerEnv,
+        },
+        { port, readyLog: /sftp-worker listening/ },
+      ),
+    );
+  }
   const workers: ServiceHandle[] = [];
   const addWorker = async (id: string, env: Record<string, string> = {}) => {
     const port = await freePort();
@@ -153,6 +183,9 @@ export async function startDistributed(
           SALLYPORT_PORT: String(port),
           SALLYPORT_ADMIN_USER: ADMIN_USER,
           SALLYPORT_ADMIN_PASSWORD: adminPassword,
+          ...(sftpWorkers.length > 0
+            ? { SALLYPORT_SFTP_WORKER_URL: sftpWorkers[i % sftpWorkers.length]!.url! }
+            : {}),
         },
         { port, readyLog: /gateway listening/ },
       ),
@@ -170,13 +203,17 @@ export async function startDistributed(
     workers,
     recorders,
     recordingDir,
+    sftpWorkers,
+    internalSecret,
     db,
     adminPassword,
     admin,
     addWorker,
     addRecorder,
     stop: async () => {
-      await Promise.all([...gateways, ...workers, ...recorders].map((p) => p.stop()));
+      await Promise.all(
+        [...gateways, ...workers, ...recorders, ...sftpWorkers].map((p) => p.stop()),
+      );
       await cleanupPrefix(prefix);
       await db.drop();
       await rm(recordingDir, { recursive: true, force: true });

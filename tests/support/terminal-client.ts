@@ -6,6 +6,16 @@ const { Terminal } = headlessPkg;
 
 export type ControlMessage = { type: string; [key: string]: any };
 
+export interface ClientOptions {
+  /**
+   * Render output into the headless screen before acknowledging it (default), as a browser
+   * does. Off, the client acknowledges on receipt: for tests that push a lot of output.
+   */
+  render: boolean;
+}
+
+const OUTPUT_TAIL_CHARS = 64 * 1024;
+
 /**
  * A headless terminal client that speaks Sallyport's WebSocket protocol as the browser does:
  * binary frames for keystrokes and output, JSON text frames for control, acknowledgements of
@@ -29,11 +39,21 @@ export class TerminalClient {
   private writes = Promise.resolve();
   private readonly closed: Promise<number>;
 
-  private constructor(readonly ws: WebSocket) {
+  private constructor(
+    readonly ws: WebSocket,
+    private readonly options: ClientOptions,
+  ) {
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
-        this.output += data.toString('utf8');
-        this.render(data, data.length);
+        if (options.render) {
+          this.output += data.toString('utf8');
+          this.render(data, data.length);
+        } else {
+          // A fast reader: acknowledges on receipt and keeps only the recent text.
+          this.output = (this.output + data.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+          this.rendered += data.length;
+          this.scheduleAck();
+        }
         return;
       }
       const msg = JSON.parse(data.toString('utf8')) as ControlMessage;
@@ -64,12 +84,13 @@ export class TerminalClient {
     baseUrl: string,
     query: Record<string, string | number>,
     headers: { cookie?: string; origin?: string },
+    options: Partial<ClientOptions> = {},
   ): Promise<TerminalClient> {
     const url = new URL('/api/terminal', baseUrl.replace(/^http/, 'ws'));
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
     const ws = new WebSocket(url, { headers: headers as Record<string, string> });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new TerminalClient(ws)));
+      ws.once('open', () => resolve(new TerminalClient(ws, { render: true, ...options })));
       ws.once('unexpected-response', (_req, res) =>
         reject(new UpgradeRefused(res.statusCode ?? 0)),
       );

@@ -47,4 +47,16 @@ describe('loadConfig', () => {
     ]);
     expect(cfg.gateway.secureCookies).toBe(true);
   });
+
+  it('reads the SFTP settings, and wants a long internal secret', () => {
+    const cfg = loadConfig({
+      SALLYPORT_SFTP_WORKER_URL: 'http://sftp-worker:9102/',
+      SALLYPORT_SFTP_MAX_UPLOAD_MB: '2',
+    });
+    expect(cfg.sftp).toMatchObject({ workerUrl: 'http://sftp-worker:9102', httpPort: 9102 });
+    expect(cfg.sftp.maxUploadBytes).toBe(2 * 1024 * 1024);
+    expect(() => loadConfig({ SALLYPORT_INTERNAL_SECRET: 'short' })).toThrow(
+      /SALLYPORT_INTERNAL_SECRET: must be at least 32/,
+    );
+  });
 });

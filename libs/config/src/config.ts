@@ -64,10 +64,25 @@ const schema = z.object({
   SALLYPORT_RECORDER_ID: z.string().min(1).optional(),
   SALLYPORT_RECORDER_MAX_SESSIONS: int(1, 100_000).default(1_000),
   SALLYPORT_RECORDER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  SALLYPORT_RECORDER_HTTP_PORT: int(0, 65535).default(9102),
+  SALLYPORT_RECORDER_HTTP_PORT: int(0, 65535).default(9103),
   SALLYPORT_HOST_KEY_POLICY: z.enum(['tofu', 'strict']).default('tofu'),
   SALLYPORT_TARGET_ALLOW: cidrs.optional(),
   SALLYPORT_TARGET_DENY: cidrs.default(parseCidrList(DEFAULT_TARGET_DENY)),
+  SALLYPORT_INTERNAL_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  SALLYPORT_SFTP_WORKER_URL: z
+    .url({ error: 'must be a URL, e.g. http://sftp-worker:9102' })
+    .refine((u) => /^https?:/.test(u), 'must be an http or https URL')
+    .optional(),
+  SALLYPORT_SFTP_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SALLYPORT_SFTP_HTTP_PORT: int(0, 65535).default(9102),
+  SALLYPORT_SFTP_IDLE_TTL_MS: int(1_000, 86_400_000).default(300_000),
+  SALLYPORT_SFTP_OP_TIMEOUT_MS: int(1_000, 600_000).default(20_000),
+  SALLYPORT_SFTP_MAX_UPLOAD_MB: int(1, 1_048_576).default(10_240),
+  SALLYPORT_SFTP_MAX_ZIP_MB: int(1, 1_048_576).default(4_096),
+  SALLYPORT_SFTP_MAX_TRANSFERS_PER_USER: int(1, 1_000).default(4),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -182,6 +197,24 @@ function toConfig(e: z.infer<typeof schema>) {
       hostKeyPolicy: e.SALLYPORT_HOST_KEY_POLICY,
       targetAllow: e.SALLYPORT_TARGET_ALLOW,
       targetDeny: e.SALLYPORT_TARGET_DENY,
+    },
+    /** Signs what the gateway forwards to the sftp-worker; shared by both. */
+    internalSecret: e.SALLYPORT_INTERNAL_SECRET,
+    sftp: {
+      /** Where gateways find the sftp-worker (distributed mode); unset, Files are unavailable. */
+      workerUrl: e.SALLYPORT_SFTP_WORKER_URL?.replace(/\/+$/, ''),
+      /** The sftp-worker's own port: its internal API, /healthz, /readyz and /metrics. */
+      httpHost: e.SALLYPORT_SFTP_HTTP_HOST,
+      httpPort: e.SALLYPORT_SFTP_HTTP_PORT,
+      /** A pooled SFTP connection unused this long is closed. */
+      idleTtlMs: e.SALLYPORT_SFTP_IDLE_TTL_MS,
+      /** Every SFTP request must be answered within this, or the connection is dropped. */
+      opTimeoutMs: e.SALLYPORT_SFTP_OP_TIMEOUT_MS,
+      maxUploadBytes: e.SALLYPORT_SFTP_MAX_UPLOAD_MB * 1024 * 1024,
+      /** The most file bytes a folder download (ZIP) may contain. */
+      maxZipBytes: e.SALLYPORT_SFTP_MAX_ZIP_MB * 1024 * 1024,
+      /** Uploads and downloads one user may run at once, per sftp-worker replica. */
+      maxTransfersPerUser: e.SALLYPORT_SFTP_MAX_TRANSFERS_PER_USER,
     },
   };
 }

@@ -130,6 +130,9 @@ describe.each(kinds)('models on $name', (kind) => {
         passphraseEncrypted: 'v1:key:pp',
         group: 'databases',
         tags,
+        sftpEnabled: false,
+        sftpReadOnly: true,
+        sftpRoots: ['/srv/data', '/home/deploy/with space'],
       },
     });
     expect(await prisma.server.findUniqueOrThrow({ where: { name: 'db-1' } })).toEqual(server);
@@ -137,7 +140,15 @@ describe.each(kinds)('models on $name', (kind) => {
     expect(await prisma.server.findMany({ where: { tags: { has: 'a,b' } } })).toEqual([server]);
 
     const plain = await newServer('web-1');
-    expect(plain).toMatchObject({ port: 22, tags: [], group: null, passphraseEncrypted: null });
+    expect(plain).toMatchObject({
+      port: 22,
+      tags: [],
+      group: null,
+      passphraseEncrypted: null,
+      sftpEnabled: true,
+      sftpReadOnly: false,
+      sftpRoots: [],
+    });
     const retagged = await prisma.server.update({
       where: { id: plain.id },
       data: { tags: { push: 'late' } },

@@ -18,7 +18,11 @@ export const errorCatalogue = {
   internal: { status: 500, expose: false },
   /** Stored data (a recording) is not what was written: tampered with or damaged. */
   integrity_failed: { status: 500, expose: true },
+  /** A target server failed or refused: connection lost, authentication, host key. */
+  bad_gateway: { status: 502, expose: true },
   unavailable: { status: 503, expose: true },
+  /** A target server did not answer in time. */
+  gateway_timeout: { status: 504, expose: true },
 } as const satisfies Record<string, { status: number; expose: boolean }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

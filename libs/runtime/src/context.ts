@@ -9,49 +9,63 @@ import { openDatabaseFromConfig } from './database.js';
 import { openKeyring } from './keyring.js';
 
 /** What every service's main builds before its own parts: settings, logs, metrics, stores. */
-export interface ServiceContext {
+export interface BaseContext {
   config: Config;
   log: Logger;
   registry: Registry;
   keyring: Keyring;
   db: Database;
+  /** /readyz: the stores answer. */
+  checks: ReadinessChecks;
+  /** Closes the stores (after the service's own parts have stopped). */
+  close(): Array<[name: string, step: () => Promise<unknown>]>;
+}
+
+/** A service that meets the others on the bus (every one but the sftp-worker). */
+export interface ServiceContext extends BaseContext {
   transport: Transport;
   bus: SessionBus;
   /** Session workers hand recorded sessions to the recorders here. */
   recordingBus: RecordingBus;
-  /** /readyz: the database and the bus answer. */
-  checks: ReadinessChecks;
-  /** Closes the bus and the database (after the service's own parts have stopped). */
-  close(): Array<[name: string, step: () => Promise<unknown>]>;
 }
 
 /**
- * Reads the configuration and opens what a service needs. Embedded mode may fall back to a
- * generated key, PGlite and the in-memory bus; a separate service must be given the shared ones.
+ * Reads the configuration and opens what every service needs but the bus. Embedded mode may
+ * fall back to a generated key and PGlite; a separate service must be given the shared ones.
  */
-export async function openServiceContext(
+export async function openBaseContext(
   service: string,
   options: { embedded: boolean },
-): Promise<ServiceContext> {
+): Promise<BaseContext> {
   const config = loadConfig();
   const log = createLogger(service, { level: config.logLevel });
   const registry = createRegistry({ service });
   const keyring = await openKeyring(config, log, { allowKeyFile: options.embedded });
   const db = await openDatabaseFromConfig(config, { allowPglite: options.embedded });
-  const transport = openBus(config, log, { allowMemory: options.embedded });
   return {
     config,
     log,
     registry,
     keyring,
     db,
+    checks: { database: () => db.ping() },
+    close: () => [['database', () => db.close()]],
+  };
+}
+
+/** The base context and the bus: over Redis, or in memory in embedded mode. */
+export async function openServiceContext(
+  service: string,
+  options: { embedded: boolean },
+): Promise<ServiceContext> {
+  const base = await openBaseContext(service, options);
+  const transport = openBus(base.config, base.log, { allowMemory: options.embedded });
+  return {
+    ...base,
     transport,
     bus: new SessionBus(transport),
     recordingBus: new RecordingBus(transport),
-    checks: { database: () => db.ping(), bus: () => transport.ping() },
-    close: () => [
-      ['bus', () => transport.close()],
-      ['database', () => db.close()],
-    ],
+    checks: { ...base.checks, bus: () => transport.ping() },
+    close: () => [['bus', () => transport.close()], ...base.close()],
   };
 }

@@ -1,4 +1,9 @@
-export { openServiceContext, type ServiceContext } from './context.js';
+export {
+  openBaseContext,
+  openServiceContext,
+  type BaseContext,
+  type ServiceContext,
+} from './context.js';
 export { openKeyring } from './keyring.js';
 export { openBus } from './bus.js';
 export { openDatabaseFromConfig } from './database.js';

@@ -27,8 +27,11 @@ import {
   securityHeaders,
 } from './http/middleware.js';
 import { staticUi } from './http/static.js';
+import { fileRoutes } from './files/routes.js';
+import { SftpWorkerClient } from './files/worker-client.js';
 import { createGatewayMetrics } from './metrics.js';
 import { serverRoutes } from './servers/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { inviteRoutes } from './invites/routes.js';
 import { sessionRoutes } from './sessions/routes.js';
 import { shareRoutes } from './shares/routes.js';
@@ -57,6 +60,8 @@ export interface GatewayOptions {
   uiDir?: string | undefined;
   adminUser?: string | undefined;
   adminPassword?: string | undefined;
+  /** Where the sftp-worker is and the secret requests to it are signed with; omitted, no Files. */
+  files?: { workerUrl: string; internalSecret: string } | undefined;
 }
 
 export interface GatewayDeps {
@@ -124,6 +129,13 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
       store: new DirectoryRecordingStore(options.recordingDir),
     }),
     recordingPolicyRoutes({ prisma }),
+    auditRoutes({ prisma }),
+    fileRoutes({
+      prisma,
+      worker: options.files
+        ? new SftpWorkerClient(options.files.workerUrl, options.files.internalSecret)
+        : undefined,
+    }),
   ]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
@@ -137,6 +149,8 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
   await setup.onStart(options);
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));
+  // A file upload or download lasts as long as it takes; Node's default cuts requests at 5 min.
+  server.requestTimeout = 0;
   const sockets = attachTerminalSockets(server, {
     bus: deps.bus,
     prisma: deps.prisma,

@@ -7,8 +7,19 @@ import { uiDir } from './ui-dir.js';
 runMain('gateway', async () => {
   const ctx = await openServiceContext('gateway', { embedded: false });
   const { config } = ctx;
+  const { workerUrl } = config.sftp;
+  if (workerUrl && !config.internalSecret)
+    throw new Error(
+      'SALLYPORT_INTERNAL_SECRET is required with SALLYPORT_SFTP_WORKER_URL: set the same secret on gateways and sftp-workers',
+    );
   const gateway = await startGateway(
-    { ...config.gateway, uiDir, adminUser: config.adminUser, adminPassword: config.adminPassword },
+    {
+      ...config.gateway,
+      uiDir,
+      adminUser: config.adminUser,
+      adminPassword: config.adminPassword,
+      files: workerUrl ? { workerUrl, internalSecret: config.internalSecret! } : undefined,
+    },
     { ...ctx, prisma: ctx.db.prisma, limiter: new RateLimiter(ctx.transport) },
   );
   onShutdown(ctx.log, [['gateway', () => gateway.close()], ...ctx.close()]);

@@ -20,6 +20,9 @@ export interface Server {
   hasPassphrase: boolean;
   group: string | null;
   tags: string[];
+  sftpEnabled: boolean;
+  sftpReadOnly: boolean;
+  sftpRoots: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -35,6 +38,9 @@ export interface ServerInput {
   auth?: ServerAuth;
   group?: string | null;
   tags?: string[];
+  sftpEnabled?: boolean;
+  sftpReadOnly?: boolean;
+  sftpRoots?: string[];
 }
 
 export type ConnectionTestResult =
@@ -73,6 +79,58 @@ export interface RecordingPolicy {
   recordInput: boolean;
 }
 
+export type Role = 'owner' | 'control' | 'view';
+export type ShareMode = 'view' | 'control';
+
+export interface SessionSummary {
+  id: string;
+  userId: string;
+  serverId: string | null;
+  serverName: string | null;
+  status: 'pending' | 'active' | 'ended';
+  createdAt: string;
+  connectedAt: string | null;
+  endedAt: string | null;
+  endReason: string | null;
+  endMessage: string | null;
+}
+
+export interface Share {
+  id: string;
+  sessionId: string;
+  mode: ShareMode;
+  expiresAt: string;
+  maxUses: number | null;
+  uses: number;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+export interface Invite {
+  id: string;
+  sessionId: string;
+  mode: ShareMode;
+  /** The inviting user's username. */
+  from: string;
+  serverName: string | null;
+  createdAt: string;
+}
+
+/** Where a redeemed link or an accepted invitation leads. */
+export interface SessionEntry {
+  sessionId: string;
+  role: Role;
+}
+
+export type UserRole = 'user' | 'admin' | 'auditor';
+
+export interface NewUser {
+  username: string;
+  password: string;
+  role: UserRole;
+  displayName?: string;
+}
+
 /** An error answer from the API (`{ error: { code, message, details } }`), or a network failure. */
 export class ApiError extends Error {
   constructor(
@@ -87,7 +145,7 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -112,7 +170,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
-function toApiError(response: Response, payload: unknown): ApiError {
+export function toApiError(
+  response: { status: number; statusText: string },
+  payload: unknown,
+): ApiError {
   const error = (
     payload as
       { error?: { code?: unknown; message?: unknown; details?: { field?: unknown } } } | undefined
@@ -188,6 +249,46 @@ export const api = {
   deletePolicy: (path: string) => request<void>('DELETE', `/api/recording-policies/${path}`),
   testServer: (id: string) =>
     request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
+  /** Your live sessions (an admin's list holds everyone's). */
+  activeSessions: () =>
+    request<{ sessions: SessionSummary[] }>('GET', '/api/sessions?status=active').then(
+      (r) => r.sessions,
+    ),
+  getSession: (id: string) =>
+    request<{ session: SessionSummary }>('GET', `/api/sessions/${encodeURIComponent(id)}`).then(
+      (r) => r.session,
+    ),
+  /** Ends a session (202: the worker closes it shortly). */
+  endSession: (id: string) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+  createShare: (
+    sessionId: string,
+    input: { mode: ShareMode; expiresInMinutes: number; maxUses?: number },
+  ) =>
+    request<{ share: Share; url: string }>(
+      'POST',
+      `/api/sessions/${encodeURIComponent(sessionId)}/shares`,
+      input,
+    ),
+  listShares: (sessionId: string) =>
+    request<{ shares: Share[] }>(
+      'GET',
+      `/api/sessions/${encodeURIComponent(sessionId)}/shares`,
+    ).then((r) => r.shares),
+  revokeShare: (id: string) => request<void>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
+  redeemShare: (token: string) => request<SessionEntry>('POST', '/api/shares/redeem', { token }),
+  invite: (sessionId: string, username: string, mode: ShareMode) =>
+    request<unknown>('POST', `/api/sessions/${encodeURIComponent(sessionId)}/invites`, {
+      username,
+      mode,
+    }),
+  listInvites: () => request<{ invites: Invite[] }>('GET', '/api/invites').then((r) => r.invites),
+  acceptInvite: (id: string) =>
+    request<SessionEntry>('POST', `/api/invites/${encodeURIComponent(id)}/accept`),
+  declineInvite: (id: string) =>
+    request<unknown>('POST', `/api/invites/${encodeURIComponent(id)}/decline`),
+  listUsers: () => request<{ users: User[] }>('GET', '/api/users').then((r) => r.users),
+  createUser: (input: NewUser) =>
+    request<{ user: User }>('POST', '/api/users', input).then((r) => r.user),
 };
 
 /** A readable message for any error a page catches. */

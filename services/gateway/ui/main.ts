@@ -1,15 +1,18 @@
 // Entry point of the web UI: finds out who is signed in and routes with the History API.
-// The gateway answers every non-API path with index.html, so /login, /setup and
-// /terminal/<id> can be loaded (and reloaded) directly.
+// The gateway answers every non-API path with index.html, so /login, /setup, /join,
+// /terminal/<serverId> and /terminal/session/<sessionId> can be loaded (and reloaded) directly.
 import { api, errorMessage, type User } from './api.js';
 import type { App, Cleanup, Page } from './app.js';
 import { h } from './dom.js';
+import { joinPage, takeJoinToken } from './pages/join.js';
 import { loginPage } from './pages/login.js';
 import { recordingPage } from './pages/recording.js';
 import { recordingsPage } from './pages/recordings.js';
 import { serversPage } from './pages/servers.js';
 import { setupPage } from './pages/setup.js';
-import { terminalPage } from './pages/terminal.js';
+import { sessionPage, terminalPage } from './pages/terminal.js';
+import { usersPage } from './pages/users.js';
+import { filesPage } from './pages/files.js';
 
 // The setup link carries its one-time token in the fragment (never sent to a server or a
 // log). Take it, then drop it from the address bar and the history entry.
@@ -21,6 +24,8 @@ function takeSetupToken(): boolean {
   return true;
 }
 takeSetupToken();
+// Share links (/join#<token>) likewise; the join page redeems the token, after a login if needed.
+takeJoinToken();
 
 interface Route {
   pattern: RegExp;
@@ -31,9 +36,13 @@ interface Route {
 
 const routes: Route[] = [
   { pattern: /^\/$/, page: serversPage },
+  { pattern: /^\/terminal\/session\/([^/]+)$/, page: sessionPage },
   { pattern: /^\/terminal\/([^/]+)$/, page: terminalPage },
   { pattern: /^\/recordings$/, page: recordingsPage },
   { pattern: /^\/recordings\/([^/]+)$/, page: recordingPage },
+  { pattern: /^\/join$/, page: joinPage },
+  { pattern: /^\/users$/, page: usersPage },
+  { pattern: /^\/files\/([^/]+)$/, page: filesPage },
   { pattern: /^\/login$/, page: loginPage, public: true },
   { pattern: /^\/setup$/, page: setupPage(() => setupToken), public: true },
 ];
@@ -121,7 +130,7 @@ document.addEventListener('click', (event) => {
 window.addEventListener('popstate', render);
 // Opening the setup link in a tab already showing /setup changes only the fragment: no reload.
 window.addEventListener('hashchange', () => {
-  if (takeSetupToken()) render();
+  if (takeSetupToken() || takeJoinToken()) render();
 });
 
 async function start(): Promise<void> {

@@ -1,27 +1,20 @@
 import type { OpenRequest } from '@sallyport/bus';
-import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient, Server } from '@sallyport/db';
-import { connectSsh, type ConnectResult, type SshAuth } from './ssh-connect.js';
-import type { KnownHosts } from './known-hosts.js';
-import type { TargetPolicy } from './target-policy.js';
+import { connectServer, type ConnectResult, type ServerConnectDeps } from '@sallyport/ssh';
 
-export interface ConnectDeps {
+export interface ConnectDeps extends ServerConnectDeps {
   prisma: PrismaClient;
-  keyring: Keyring;
-  knownHosts: KnownHosts;
-  policy: TargetPolicy;
-  ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
 }
 
 export interface SessionConnectResult {
   /** The server as it was loaded; null when it no longer exists. */
   server: Server | null;
-  result: ConnectResult;
+  result: ConnectResult | { ok: false; reason: 'error'; message: string; hostKey?: undefined };
 }
 
 /**
- * From an open request to an authenticated SSH connection: load the server, check the target
- * against the policy, decrypt its credentials, connect and verify the host key.
+ * From an open request to an authenticated SSH connection: load the server, then connect as
+ * every service does (libs/ssh: target policy, credentials, pinned host key).
  */
 export async function connectForRequest(
   request: OpenRequest,
@@ -33,29 +26,5 @@ export async function connectForRequest(
       server,
       result: { ok: false, reason: 'error', message: 'the server no longer exists' },
     };
-
-  const target = await deps.policy.check(server.host);
-  if (!target.ok) return { server, result: target };
-
-  const secret = deps.keyring.decrypt(server.secretEncrypted, `server:${server.id}:secret`);
-  const auth: SshAuth =
-    server.authType === 'password'
-      ? { password: secret }
-      : {
-          privateKey: secret,
-          passphrase: server.passphraseEncrypted
-            ? deps.keyring.decrypt(server.passphraseEncrypted, `server:${server.id}:passphrase`)
-            : undefined,
-        };
-  const result = await connectSsh(
-    {
-      host: server.host,
-      address: target.address,
-      port: server.port,
-      username: server.username,
-      auth,
-    },
-    { knownHosts: deps.knownHosts, ...deps.ssh },
-  );
-  return { server, result };
+  return { server, result: await connectServer(server, deps) };
 }

@@ -4,9 +4,8 @@ import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
-import { KnownHosts } from './known-hosts.js';
+import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
 import { createWorkerMetrics } from './metrics.js';
-import { TargetPolicy, type Cidr } from './target-policy.js';
 import { TerminalSession, type SessionTimings } from './terminal-session.js';
 
 export interface SessionWorkerOptions {
@@ -14,13 +13,7 @@ export interface SessionWorkerOptions {
   workerId: string;
   /** A worker at this many sessions stops taking open requests, so others get them. */
   maxSessions: number;
-  ssh: {
-    connectTimeoutMs: number;
-    keepaliveIntervalMs: number;
-    hostKeyPolicy: 'tofu' | 'strict';
-    targetDeny: readonly Cidr[];
-    targetAllow?: readonly Cidr[] | undefined;
-  };
+  ssh: SshSettings;
   session: SessionTimings;
 }
 

@@ -4,6 +4,7 @@ import type { SessionBus } from '@sallyport/bus';
 import type { Keyring } from '@sallyport/crypto';
 import type { PrismaClient, Server } from '@sallyport/db';
 import { AppError } from '@sallyport/errors';
+import { serverSecretContext } from '@sallyport/ssh';
 import { auditRequest } from '../http/audit.js';
 import type { ConnectThrottle } from '../http/connect-throttle.js';
 import type { GatewayState } from '../http/context.js';
@@ -24,12 +25,14 @@ export const publicServer = (s: Server) => ({
   hasPassphrase: s.passphraseEncrypted !== null,
   group: s.group,
   tags: s.tags,
+  sftpEnabled: s.sftpEnabled,
+  sftpReadOnly: s.sftpReadOnly,
+  sftpRoots: s.sftpRoots,
   createdAt: s.createdAt,
   updatedAt: s.updatedAt,
 });
 
-export const secretContext = (serverId: string, field: 'secret' | 'passphrase') =>
-  `server:${serverId}:${field}`;
+const secretContext = serverSecretContext;
 
 /** Finds a server by id; a malformed id is as missing as an unknown one. */
 export async function findServer(prisma: PrismaClient, id: string): Promise<Server> {
@@ -94,6 +97,9 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
           username: input.username,
           group: input.group ?? null,
           tags: input.tags,
+          sftpEnabled: input.sftpEnabled,
+          sftpReadOnly: input.sftpReadOnly,
+          sftpRoots: input.sftpRoots,
           ...encryptAuth(id, input.auth),
         },
       })
@@ -107,6 +113,9 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
         host: server.host,
         port: server.port,
         username: server.username,
+        sftpEnabled: server.sftpEnabled,
+        sftpReadOnly: server.sftpReadOnly,
+        sftpRoots: server.sftpRoots,
       },
     });
     ctx.status = 201;

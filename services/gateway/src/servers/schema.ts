@@ -65,22 +65,55 @@ const auth = z.discriminatedUnion('type', [
     }),
 ]);
 
+// An allowed SFTP root: absolute, no "." or ".." segments, kept without a trailing "/" (the
+// sftp-worker compares canonical paths with a separator appended).
+const sftpRoot = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(1024, 'must be at most 1024 characters')
+  .refine((s) => s.startsWith('/'), 'must be an absolute path (starting with "/")')
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+  .refine(
+    (s) => !s.split('/').some((part) => part === '.' || part === '..'),
+    'must not contain "." or ".." segments',
+  )
+  .transform((s) => s.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'));
+
 const fields = {
   name: safeText(100),
   host,
-  port: z.number().int().min(1).max(65535).default(22),
+  port: z.number().int().min(1).max(65535),
   username,
   auth,
   group: safeText(100).nullable().optional(),
-  tags: z.array(safeText(50)).max(50).default([]),
+  tags: z.array(safeText(50)).max(50),
+  /** The Files view (SFTP) may be used for this server. */
+  sftpEnabled: z.boolean(),
+  /** Files may be read but not changed. */
+  sftpReadOnly: z.boolean(),
+  /** Paths SFTP users are confined to; empty, they see what the SSH user sees. */
+  sftpRoots: z
+    .array(sftpRoot)
+    .max(20, 'at most 20 roots')
+    .transform((roots) => [...new Set(roots)]),
 };
 
-export const createServerSchema = z.object(fields).strict();
+export const createServerSchema = z
+  .object({
+    ...fields,
+    port: fields.port.default(22),
+    tags: fields.tags.default([]),
+    sftpEnabled: fields.sftpEnabled.default(true),
+    sftpReadOnly: fields.sftpReadOnly.default(false),
+    sftpRoots: fields.sftpRoots.default([]),
+  })
+  .strict();
 export type CreateServerInput = z.infer<typeof createServerSchema>;
 
-/** An update changes only what it names; omitting `auth` keeps the stored secret. */
-export const updateServerSchema = z
-  .object({ ...fields, port: fields.port.optional(), tags: fields.tags.optional() })
-  .partial()
-  .strict();
+/**
+ * An update changes only what it names: no defaults here, so a field left out keeps its
+ * value; omitting `auth` keeps the stored secret.
+ */
+export const updateServerSchema = z.object(fields).partial().strict();
 export type UpdateServerInput = z.infer<typeof updateServerSchema>;

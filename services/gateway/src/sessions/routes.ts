@@ -13,6 +13,7 @@ import { isUuid } from '../http/ids.js';
 const listQuery = z.object({
   status: z.enum(['pending', 'active', 'ended']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  scope: z.enum(['mine', 'all']).default('mine'),
 });
 
 const publicSession = (s: TerminalSession & { server: Server | null }) => ({
@@ -45,17 +46,32 @@ export function sessionRoutes(deps: {
 
   router.get('/', requireUser, async (ctx) => {
     const user = ctx.state.user!;
-    const { status, limit } = validate(listQuery, ctx.query);
+    const { status, limit, scope } = validate(listQuery, ctx.query);
+    if (scope === 'all' && user.role !== 'admin')
+      throw new AppError('forbidden', 'only an admin may list every session');
+    // Your own sessions and those you were let into; `scope=all` (admins) lists everyone's.
+    const visible =
+      scope === 'all'
+        ? {}
+        : {
+            OR: [
+              { userId: user.id },
+              { participants: { some: { userId: user.id, revokedAt: null } } },
+            ],
+          };
     const sessions = await deps.prisma.terminalSession.findMany({
-      where: {
-        ...(user.role === 'admin' ? {} : { userId: user.id }),
-        ...(status ? { status } : {}),
-      },
-      include: { server: true },
+      where: { ...visible, ...(status ? { status } : {}) },
+      include: { server: true, participants: { where: { userId: user.id, revokedAt: null } } },
       orderBy: { createdAt: 'desc' },
       take: limit,
     });
-    ctx.body = { sessions: sessions.map(publicSession) };
+    ctx.body = {
+      sessions: sessions.map((s) => ({
+        ...publicSession(s),
+        /** What you are in it: owner, control, view, or null (an admin looking at all). */
+        role: s.userId === user.id ? 'owner' : (s.participants[0]?.role ?? null),
+      })),
+    };
   });
 
   router.get('/:id', requireUser, async (ctx) => {

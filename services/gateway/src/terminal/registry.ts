@@ -1,5 +1,5 @@
 import type { SessionBus } from '@sallyport/bus';
-import type { PrismaClient } from '@sallyport/db';
+import { appendAuditEvent, type PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Attachment } from './attachment.js';
 import { LeaseWatch } from './lease-watch.js';
@@ -38,12 +38,29 @@ export class AttachmentRegistry {
   }
 
   private remove(attachment: Attachment): void {
+    if (attachment.identity.via !== 'owner') void this.auditLeave(attachment);
     const set = this.bySession.get(attachment.sessionId);
     set?.delete(attachment);
     if (set?.size === 0) {
       this.bySession.delete(attachment.sessionId);
       this.leaseWatch.unwatch(attachment.sessionId);
     }
+  }
+
+  /** Joins are audited when they happen (open.ts); so is each participant leaving. */
+  private async auditLeave(attachment: Attachment): Promise<void> {
+    const { sessionId, userId, username, role, via } = attachment.identity;
+    await appendAuditEvent(this.prisma, {
+      actorId: userId,
+      actorName: username,
+      action: 'session.leave',
+      targetType: 'session',
+      targetId: sessionId,
+      sessionId,
+      details: { role, via },
+    }).catch((err: unknown) =>
+      this.log.warn({ err, sessionId }, 'could not audit a participant leaving'),
+    );
   }
 
   private watchLease(sessionId: string): void {

@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import type { App } from '../app.js';
 import { h } from '../dom.js';
 
-/** The bar on top of the signed-in pages: home link, who is signed in, and Log out. */
+/** The bar on top of the signed-in pages: home link, navigation, who is signed in, Log out. */
 export function appHeader(app: App): HTMLElement {
   const user = app.user;
   const logout = h('button', { id: 'logout', type: 'button' }, 'Log out');
@@ -24,8 +24,11 @@ export function appHeader(app: App): HTMLElement {
     h(
       'nav',
       { class: 'nav' },
-      h('a', { href: '/', 'data-link': true, id: 'nav-servers' }, 'Servers'),
-      h('a', { href: '/recordings', 'data-link': true, id: 'nav-recordings' }, 'Recordings'),
+      h('a', { id: 'nav-servers', href: '/', 'data-link': true }, 'Servers'),
+      user?.role === 'admin'
+        ? h('a', { id: 'nav-users', href: '/users', 'data-link': true }, 'Users')
+        : null,
+      h('a', { id: 'nav-recordings', href: '/recordings', 'data-link': true }, 'Recordings'),
     ),
     h('span', { class: 'spacer' }),
     user

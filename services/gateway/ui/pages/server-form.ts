@@ -25,6 +25,7 @@ const ERROR_SLOTS: Record<string, string> = {
   username: 'server-username',
   group: 'server-group',
   tags: 'server-tags',
+  sftpRoots: 'server-sftp-roots',
   auth: 'server-auth',
   'auth.type': 'server-auth',
   'auth.password': 'server-password',
@@ -73,6 +74,18 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
   const passphrase = input('server-passphrase', { type: 'password', autocomplete: 'new-password' });
   const group = input('server-group', { value: existing?.group ?? undefined, maxlength: 100 });
   const tags = input('server-tags', { value: existing?.tags.join(', '), placeholder: 'prod, db' });
+  const sftpEnabled = input('server-sftp-enabled', { type: 'checkbox' });
+  const sftpReadOnly = input('server-sftp-read-only', { type: 'checkbox' });
+  sftpEnabled.checked = existing?.sftpEnabled ?? true;
+  sftpReadOnly.checked = existing?.sftpReadOnly ?? false;
+  const sftpRoots = h('textarea', {
+    id: 'server-sftp-roots',
+    name: 'server-sftp-roots',
+    rows: 3,
+    spellcheck: 'false',
+    placeholder: '/srv/shared\n/home/deploy/uploads',
+  });
+  sftpRoots.value = existing?.sftpRoots.join('\n') ?? '';
   const formError = h('div', { id: 'server-form-error', class: 'form-error', role: 'alert' });
   const submit = h(
     'button',
@@ -156,6 +169,12 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
         .split(',')
         .map((t) => t.trim())
         .filter((t) => t !== ''),
+      sftpEnabled: sftpEnabled.checked,
+      sftpReadOnly: sftpReadOnly.checked,
+      sftpRoots: sftpRoots.value
+        .split('\n')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
     };
     const auth: ServerAuth =
       authType() === 'password'
@@ -228,6 +247,16 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
       h('div', { class: 'field-error', id: 'server-auth-error', role: 'alert' }),
       passwordSection,
       keySection,
+    ),
+    h(
+      'fieldset',
+      { class: 'auth', id: 'server-sftp' },
+      h('legend', {}, 'Files (SFTP)'),
+      h('label', { class: 'inline' }, sftpEnabled, ' Allow file access'),
+      h('label', { class: 'inline' }, sftpReadOnly, ' Read-only'),
+      field('Allowed folders, one per line (empty: everything the SSH user can reach)', sftpRoots, {
+        errorId: 'server-sftp-roots-error',
+      }),
     ),
     formError,
     h('div', { class: 'actions' }, submit, cancel),

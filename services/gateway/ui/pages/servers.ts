@@ -2,9 +2,13 @@ import { ApiError, api, errorMessage, type Server } from '../api.js';
 import type { Page } from '../app.js';
 import { h, setText } from '../dom.js';
 import { appHeader } from './header.js';
+import { liveSections } from './live-sessions.js';
 import { serverForm } from './server-form.js';
 
-/** /: the server registry. Everyone may connect and test; only admins add, edit and delete. */
+/**
+ * /: invitations and running sessions, then the server registry. Everyone may connect and test;
+ * only admins add, edit and delete.
+ */
 export const serversPage: Page = (root, { app }) => {
   document.title = 'Servers — Sallyport';
   const isAdmin = app.user?.role === 'admin';
@@ -124,6 +128,18 @@ export const serversPage: Page = (root, { app }) => {
           },
           'Connect',
         ),
+        server.sftpEnabled
+          ? h(
+              'a',
+              {
+                href: `/files/${encodeURIComponent(server.id)}`,
+                'data-link': true,
+                class: 'button',
+                'data-testid': 'files',
+              },
+              'Files',
+            )
+          : null,
         test,
         ...adminButtons,
         testResult,
@@ -170,11 +186,14 @@ export const serversPage: Page = (root, { app }) => {
     }
   };
 
+  const live = liveSections(app);
   root.append(
     appHeader(app),
     h(
       'main',
       { class: 'wide' },
+      live.invites,
+      live.sessions,
       h(
         'div',
         { class: 'toolbar' },
@@ -210,5 +229,6 @@ export const serversPage: Page = (root, { app }) => {
   void load();
   return () => {
     disposed = true;
+    live.dispose();
   };
 };

@@ -1,5 +1,4 @@
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
-import type { EndReason } from '@sallyport/bus';
 import { algorithmsFor } from './host-key.js';
 import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
 
@@ -16,9 +15,13 @@ export interface SshTarget {
   auth: SshAuth;
 }
 
+/** Why a connection could not be made; a subset of the bus's session end reasons. */
+export type ConnectFailure =
+  'connect_failed' | 'auth_failed' | 'host_key_mismatch' | 'target_denied' | 'timeout';
+
 export type ConnectResult =
   | { ok: true; client: SshClient; hostKey: HostKeyVerdict & { kind: 'match' | 'pinned' } }
-  | { ok: false; reason: EndReason; message: string; hostKey?: HostKeyVerdict };
+  | { ok: false; reason: ConnectFailure; message: string; hostKey?: HostKeyVerdict };
 
 export interface ConnectOptions {
   knownHosts: KnownHosts;
@@ -101,7 +104,7 @@ function describeFailure(
   target: SshTarget,
   where: string,
   verdict: HostKeyVerdict | undefined,
-): { reason: EndReason; message: string } {
+): { reason: ConnectFailure; message: string } {
   if (verdict?.kind === 'mismatch') {
     return {
       reason: 'host_key_mismatch',

@@ -1,0 +1,18 @@
+export { fingerprintOf, keyTypeOf, algorithmsFor } from './host-key.js';
+export { KnownHosts, type HostKeyVerdict } from './known-hosts.js';
+export {
+  connectSsh,
+  type ConnectFailure,
+  type ConnectOptions,
+  type ConnectResult,
+  type SshAuth,
+  type SshTarget,
+} from './ssh-connect.js';
+export { TargetPolicy, type Cidr, type TargetCheck } from './target-policy.js';
+export {
+  connectServer,
+  serverAuth,
+  serverSecretContext,
+  type ServerConnectDeps,
+  type SshSettings,
+} from './server-connect.js';

@@ -1,0 +1,7 @@
+export {
+  createSftpWorkerApp,
+  startSftpWorker,
+  type SftpWorker,
+  type SftpWorkerDeps,
+  type SftpWorkerOptions,
+} from './app.js';
