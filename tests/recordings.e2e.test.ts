@@ -262,8 +262,11 @@ describe('recording in distributed mode', () => {
     );
   });
 
+  let strictServerId: string;
+
   it('strict: a read-only store ends the session with a clear message', async () => {
     const server = await cluster.admin.createServer(sshdServer(sshd));
+    strictServerId = server.id;
     await cluster.admin.request('PUT', `/api/recording-policies/servers/${server.id}`, {
       enabled: true,
       mode: 'strict',
@@ -288,6 +291,21 @@ describe('recording in distributed mode', () => {
     });
   });
 
+  it('strict: ends a session that no recorder is recording', async () => {
+    recorder.kill('SIGKILL');
+    await recorder.exited;
+    try {
+      const owner = await open(strictServerId);
+      expect(await owner.waitForControl('exit', 30_000)).toMatchObject({
+        reason: 'recording_failed',
+        message:
+          'the session was ended: no recorder is recording it, and the recording policy is strict',
+      });
+    } finally {
+      recorder = await startRecorder('recorder-2');
+    }
+  });
+
   it('carries on after its recorder is killed: another one completes it byte for byte', async () => {
     const owner = await open();
     await printMarker(owner, 'first');
@@ -297,7 +315,7 @@ describe('recording in distributed mode', () => {
     const unrecorded = marker('while-no-recorder');
     owner.type(`seq 1 500; echo ${unrecorded}\n`);
     await owner.waitForOutput(`\n${unrecorded}\r\n`);
-    recorder = await startRecorder('recorder-2');
+    recorder = await startRecorder('recorder-3');
     const last = marker('last');
     owner.type(`echo ${last}\n`);
     await owner.waitForOutput(`\n${last}\r\n`);

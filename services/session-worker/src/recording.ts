@@ -62,17 +62,18 @@ export async function startRecording(
   });
   const strict = policy.mode === 'strict';
   let failed = false;
+  const fail = (why: string): void => {
+    if (!strict || failed) return;
+    failed = true;
+    onFailure(`${why}, and the recording policy is strict`);
+  };
   const append = (event: RecordEvent): Promise<void> =>
     deps.recordingBus.append(request.sessionId, event).catch((err: unknown) => {
       // Best effort: the recorder sees the missing sequence numbers and records the gap.
       deps.log.warn({ err, sessionId: request.sessionId }, 'could not append to the record stream');
-      if (strict && !failed) {
-        failed = true;
-        onFailure(
-          'its output could not be handed to the recorder, and the recording policy is strict',
-        );
-      }
+      fail('its output could not be handed to the recorder');
     });
+  const watch = strict ? watchRecorder(request.sessionId, deps, fail) : undefined;
   return {
     strict,
     output: (seq, data) => void append({ type: 'output', seq, at: now(), data }),
@@ -80,6 +81,36 @@ export async function startRecording(
     input: (userId, username, data) => {
       if (policy.recordInput) void append({ type: 'input', at: now(), userId, username, data });
     },
-    end: (reason, message) => append({ type: 'end', at: now(), reason, message }),
+    end: (reason, message) => {
+      clearInterval(watch);
+      return append({ type: 'end', at: now(), reason, message });
+    },
   };
+}
+
+/**
+ * Strict mode also needs a recorder to be there: output no recorder reads is not being kept.
+ * Checked once per recorder lease period; two checks in a row without one (time for a request
+ * to be taken, or a dead recorder's lease to lapse and be taken over) end the session.
+ */
+function watchRecorder(
+  sessionId: string,
+  deps: RecordingDeps,
+  fail: (why: string) => void,
+): NodeJS.Timeout {
+  let misses = 0;
+  const timer = setInterval(() => {
+    deps.recordingBus.sessionRecorders([sessionId]).then(
+      ([holder]) => {
+        misses = holder ? 0 : misses + 1;
+        if (misses >= 2) {
+          clearInterval(timer);
+          fail('no recorder is recording it');
+        }
+      },
+      (err: unknown) => deps.log.warn({ err, sessionId }, 'could not check for a recorder'),
+    );
+  }, deps.recordingBus.leaseTtlMs);
+  timer.unref();
+  return timer;
 }
