@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ServiceHandle } from './harness/processes.js';
 import { ApiClient } from './support/api.js';
+import { writeBigRecording } from './support/big-recording.js';
 import {
   asciinemaCat,
   auditEvents,
@@ -262,6 +264,40 @@ describe('recording in distributed mode', () => {
     );
   });
 
+  it('plays and downloads a 200 MB recording while the gateway stays within bounded memory', async () => {
+    const { id, castBytes } = await writeBigRecording({
+      databaseUrl: cluster.db.url,
+      recordingDir: cluster.recordingDir,
+      secretKey: cluster.secretKey,
+      username: 'admin',
+      bytes: 200 * 1024 * 1024,
+    });
+    const gateway = cluster.gateways[0]!.proc.pid!;
+    for (const what of ['cast', 'download']) {
+      const before = rss(gateway);
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss(gateway))), 25);
+      let received = 0;
+      try {
+        const res = await fetch(`${cluster.admin.baseUrl}/api/recordings/${id}/${what}`, {
+          headers: { cookie: cluster.admin.cookie },
+        });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        for (let read = await reader.read(); !read.done; read = await reader.read())
+          received += read.value.length;
+      } finally {
+        clearInterval(sampler);
+      }
+      expect(received, what).toBe(castBytes);
+      const growth = peak - before;
+      expect(
+        growth,
+        `${what}: the gateway grew by ${Math.round(growth / 1048576)} MB`,
+      ).toBeLessThan(64 * 1024 * 1024);
+    }
+  });
+
   let strictServerId: string;
 
   it('strict: a read-only store ends the session with a clear message', async () => {
@@ -350,6 +386,11 @@ describe('recording in distributed mode', () => {
     expect(await asciinemaCat(cast)).toContain(`${seen}\r\n`);
   });
 });
+
+/** Resident memory of a process, in bytes. */
+function rss(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+}
 
 /** The chunks of a recording file: where each starts and ends (see libs/recording). */
 function chunkFrames(

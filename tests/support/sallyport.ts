@@ -72,6 +72,8 @@ export interface Distributed {
   sftpWorkers: ServiceHandle[];
   /** The secret gateways sign sftp-worker requests with. */
   internalSecret: string;
+  /** The key every process encrypts stored secrets and recordings under (base64). */
+  secretKey: string;
   db: TestDatabase;
   adminPassword: string;
   admin: ApiClient;
@@ -205,6 +207,7 @@ export async function startDistributed(
     recordingDir,
     sftpWorkers,
     internalSecret,
+    secretKey: shared.SALLYPORT_SECRET_KEY,
     db,
     adminPassword,
     admin,
