@@ -321,10 +321,10 @@ describe('recording in distributed mode', () => {
     } finally {
       await setReadOnly(recorder.proc.pid!, cluster.recordingDir, false);
     }
-    expect(await cluster.admin.session(owner.sessionId)).toMatchObject({
-      status: 'ended',
-      endReason: 'recording_failed',
-    });
+    // The row is written after the clients are told.
+    await expect
+      .poll(() => cluster.admin.session(owner.sessionId), { timeout: 10_000 })
+      .toMatchObject({ status: 'ended', endReason: 'recording_failed' });
   });
 
   it('strict: ends a session that no recorder is recording', async () => {
