@@ -327,8 +327,12 @@ describe.each(modes)('sharing in $name mode', (mode) => {
   });
 
   it('resumes on another gateway with the screen as it is now, and ends a detached session after the idle timeout', async () => {
-    const baseline = sptestProcesses();
     const owner = await ownerOn(cluster.gatewayA);
+    // The session's own processes on the target: its shell, and the sshd process serving it.
+    owner.type('echo shell-pid=$$\n');
+    await owner.waitForOutput(/\nshell-pid=\d+/);
+    const shell = Number(/\nshell-pid=(\d+)/.exec(owner.output)![1]);
+    const sessionProcesses = [shell, parentOf(shell)];
     const later = marker('while-away');
     const flag = `/tmp/sallyport-${later}`;
     // A job that prints after the owner has left, and leaves a file to say it has.
@@ -353,8 +357,8 @@ describe.each(modes)('sharing in $name mode', (mode) => {
       { timeoutMs: (IDLE_TIMEOUT_S + 20) * 1000 },
     );
     expect(ended.endReason).toBe('idle_timeout');
-    await waitFor(() => sptestProcesses() <= baseline, {
-      description: "the session's sshd processes to exit",
+    await waitFor(() => sessionProcesses.every((pid) => !isRunning(pid)), {
+      description: "the session's shell and sshd process to exit",
     });
   });
 
@@ -490,13 +494,19 @@ function redisPid(): number[] {
   }
 }
 
-/** Live processes of the test user: its sshd session processes and shells. */
-function sptestProcesses(): number {
-  let out: string;
+/** The parent of a process, from /proc. */
+function parentOf(pid: number): number {
+  // The command name in field 2 may hold spaces; the fields after its closing ")" do not.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** True while the process exists and is not a zombie. */
+function isRunning(pid: number): boolean {
   try {
-    out = execFileSync('ps', ['-u', sshd.user, '-o', 'stat='], { encoding: 'utf8' });
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
-    return 0; // ps exits 1 when the user has no processes
+    return false;
   }
-  return out.split('\n').filter((s) => s.trim() && !s.trim().startsWith('Z')).length;
 }
