@@ -69,21 +69,36 @@ export interface Distributed {
   stop(): Promise<void>;
 }
 
+export interface DistributedOptions {
+  /** Gateway processes. Default 1. */
+  gateways?: number;
+  /** Session worker processes. Default 2. */
+  workers?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Extra environment for the gateways only. */
+  gatewayEnv?: Record<string, string>;
+  /** Extra environment for the workers only. */
+  workerEnv?: Record<string, string>;
+  /** Another Redis than the shared test server (the benchmarks run a private one). */
+  redisUrl?: string;
+}
+
 /**
  * Sallyport in distributed mode: each service its own process, on real PostgreSQL (a fresh
  * database) and real Redis (a unique key prefix).
  */
-export async function startDistributed(
-  options: { gateways?: number; workers?: number; workerEnv?: Record<string, string> } = {},
-): Promise<Distributed> {
+export async function startDistributed(options: DistributedOptions = {}): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const shared = {
     DATABASE_URL: db.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     SALLYPORT_BUS_PREFIX: prefix,
     SALLYPORT_SECRET_KEY: randomBytes(32).toString('base64'),
+    ...options.env,
   };
   const workers: ServiceHandle[] = [];
   const addWorker = async (id: string, env: Record<string, string> = {}) => {
@@ -116,6 +131,7 @@ export async function startDistributed(
           SALLYPORT_PORT: String(port),
           SALLYPORT_ADMIN_USER: ADMIN_USER,
           SALLYPORT_ADMIN_PASSWORD: adminPassword,
+          ...options.gatewayEnv,
         },
         { port, readyLog: /gateway listening/ },
       ),
@@ -135,7 +151,7 @@ export async function startDistributed(
     addWorker,
     stop: async () => {
       await Promise.all([...gateways, ...workers].map((p) => p.stop()));
-      await cleanupPrefix(prefix);
+      await cleanupPrefix(prefix, redisUrl);
       await db.drop();
     },
   };
