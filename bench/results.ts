@@ -30,6 +30,8 @@ export interface RawResults {
   meta: RunMeta;
   /** Per round, the open → first byte samples (ms). */
   connect: PerContender<number[][]>;
+  /** Every connect sample's milestones (ms since the start), for the breakdown. */
+  connectPhases: PerContender<Record<string, number>[]>;
   /** Per round, the echo latency samples (ms). */
   echo: PerContender<number[][]>;
   bulk: PerContender<BulkResult[]>;
@@ -46,6 +48,7 @@ export function emptyResults(meta: RunMeta): RawResults {
   return {
     meta,
     connect: {},
+    connectPhases: {},
     echo: {},
     bulk: {},
     idle: {},

@@ -98,8 +98,9 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
         const label = CONTENDER_LABELS[contender.key];
         if (has('connect')) {
           await attempt(results, `connect · ${label}`, 120_000, async () => {
-            const { firstByteMs } = await measureConnect(contender, config.connectSamples);
+            const { firstByteMs, phases } = await measureConnect(contender, config.connectSamples);
             record(results.connect, contender.key, firstByteMs);
+            for (const p of phases) record(results.connectPhases, contender.key, p);
             return `first byte median ${fmt(quantile(firstByteMs, 0.5))} ms`;
           });
         }

@@ -3,7 +3,7 @@
 // this and Sallyport is exactly what Sallyport adds.
 import ssh2, { type ClientChannel } from 'ssh2';
 import type { SshdInfo } from '../../tests/harness/sshd.js';
-import { PROMPT, type BenchTerminal, type TerminalOpener } from './terminal.js';
+import { PROMPT, type BenchTerminal, type OpenTiming, type TerminalOpener } from './terminal.js';
 
 export type SshTarget = Pick<SshdInfo, 'host' | 'port' | 'user' | 'password'>;
 
@@ -20,6 +20,7 @@ export function openDirect(
 ): Promise<BenchTerminal> {
   const startedAt = performance.now();
   const client = new ssh2.Client();
+  const phases: Record<string, number> = {};
   return new Promise<BenchTerminal>((resolve, reject) => {
     const fail = (err: Error): void => {
       client.end();
@@ -27,15 +28,17 @@ export function openDirect(
     };
     client.once('error', fail);
     client.once('ready', () => {
+      phases.authenticated = performance.now();
       client.shell(
         { term: 'xterm-256color', cols: options.cols ?? 80, rows: options.rows ?? 24 },
         (err, channel) => {
           if (err) return fail(err);
+          phases.shell = performance.now();
           client.removeListener('error', fail);
           client.on('error', () => undefined); // a later error shows as the channel closing
           waitForPrompt(channel, startedAt).then(
             (firstByteAt) =>
-              resolve(new DirectTerminal(client, channel, { startedAt, firstByteAt })),
+              resolve(new DirectTerminal(client, channel, { startedAt, firstByteAt, phases })),
             fail,
           );
         },
@@ -88,7 +91,7 @@ class DirectTerminal implements BenchTerminal {
   constructor(
     private readonly client: ssh2.Client,
     private readonly channel: ClientChannel,
-    readonly timing: { startedAt: number; firstByteAt: number },
+    readonly timing: OpenTiming,
   ) {
     const deliver = (data: Buffer): void => {
       this.received.frames += 1;

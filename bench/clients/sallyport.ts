@@ -91,7 +91,8 @@ export class SallyportTerminal implements BenchTerminal {
     startedAt: number,
     acks: boolean,
   ) {
-    this.timing = { startedAt, firstByteAt: 0 };
+    this.timing = { startedAt, firstByteAt: 0, phases: {} };
+    ws.once('open', () => (this.timing.phases.open = performance.now()));
     this.acker = createAcker(acks, (text) => this.sendText(text));
     ws.on('message', (data: Buffer, isBinary) => {
       if (isBinary) {
@@ -105,6 +106,7 @@ export class SallyportTerminal implements BenchTerminal {
       }
       this.textFrames += 1;
       const msg = JSON.parse(data.toString('utf8')) as ServerMessage;
+      this.timing.phases[msg.type] ??= performance.now();
       this.control.push(msg);
       if (msg.type === 'ready') this.ready = true;
       this.onControl?.(msg);

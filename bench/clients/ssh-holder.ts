@@ -2,10 +2,11 @@
 // spends per session can be read from /proc like a session worker's. Driven over IPC by
 // scenarios/idle-memory.ts: {open: n, concurrency} → {opened}, {close: true} → {closed}.
 import { openDirect, type SshTarget } from './direct-ssh.js';
-import type { BenchTerminal } from './terminal.js';
+import { fillHistory, type BenchTerminal } from './terminal.js';
 import { runPool } from '../util.js';
 
-export type HolderRequest = { open: number; concurrency: number } | { close: true };
+export type HolderRequest =
+  { open: number; concurrency: number; fillLines: number } | { close: true };
 export type HolderReply = { opened: number } | { closed: number } | { error: string };
 
 const target = JSON.parse(process.argv[2] ?? '{}') as SshTarget;
@@ -24,7 +25,9 @@ process.on('disconnect', () => process.exit(0));
 async function handle(request: HolderRequest): Promise<HolderReply> {
   if ('open' in request) {
     await runPool(request.open, request.concurrency, async () => {
-      held.push(await openDirect(target));
+      const terminal = await openDirect(target);
+      held.push(terminal);
+      await fillHistory(terminal, request.fillLines);
     });
     return { opened: held.length };
   }

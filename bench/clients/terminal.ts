@@ -7,6 +7,11 @@ export interface OpenTiming {
   startedAt: number;
   /** The first terminal byte arrived (the prompt, with the test user's quiet login). */
   firstByteAt: number;
+  /**
+   * Milestones on the way, in order, e.g. {open, session, ready} for a WebSocket (upgrade done,
+   * `session`, `ready`) or {authenticated, shell} for ssh2, to see where the time goes.
+   */
+  phases: Record<string, number>;
 }
 
 export interface BenchTerminal {
@@ -82,4 +87,17 @@ export function waitForQuiet(
       resolve();
     }
   });
+}
+
+/**
+ * Prints `lines` numbered lines in the shell and waits for the prompt after them: a session
+ * with a screenful of history and a full scrollback, as a session that has been used has.
+ */
+export async function fillHistory(terminal: BenchTerminal, lines: number): Promise<void> {
+  if (lines <= 0) return;
+  // The typed line shows "$((n+1))"; only the shell's output has the sum.
+  const done = Buffer.from(`FILLED_${lines + 1}\r\n$ `);
+  const filled = waitForOutput(terminal, (tail) => tail.includes(done), 30_000, 256);
+  terminal.write(`seq ${lines}; echo FILLED_$((${lines}+1))\n`);
+  await filled;
 }

@@ -37,6 +37,15 @@ export interface Figure {
 }
 
 const MB = 1e6;
+
+/** What each open milestone (clients/terminal.ts OpenTiming.phases) means. */
+const PHASE_LABELS: Record<string, string> = {
+  authenticated: 'ssh2: SSH handshake and login done',
+  shell: 'ssh2: shell channel open',
+  open: 'WebSocket upgrade done',
+  session: '`session` message (row written, bus watched)',
+  ready: '`ready` message (worker connected, shell open)',
+};
 const fixed = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
 function sampleCell(samples: number[], pick: (all: number[]) => number): Cell | undefined {
@@ -223,6 +232,9 @@ export function computeFigures(r: RawResults): Figure[] {
     target: '≤ 0.5 MB',
   };
   memory.verdict = atMost(dist(memory), 0.5, 'MB');
+  if (idleN > 0 && idleN < 500) {
+    memory.verdict.detail += ` (only ${idleN} sessions: GC noise of a few MB swamps the slope; the full run uses 1,000)`;
+  }
   const pss: Figure = {
     key: 'idle_pss_per_session_mb',
     label: 'memory per idle session (holder PSS slope)',
@@ -291,7 +303,23 @@ export function computeFigures(r: RawResults): Figure[] {
         (v.status === 'missed' ? `, missed by ${fixed(extra - 15, 1)} ms` : ' (≤ +15)'),
     };
   } else firstByte.verdict = { status: 'not measured', detail: '' };
-  figures.push(firstByte, {
+  // Where the wait goes: each milestone's median time after the start.
+  const phaseNames = [
+    ...new Set(Object.values(r.connectPhases).flatMap((samples) => samples.flatMap(Object.keys))),
+  ];
+  const phaseFigures: Figure[] = phaseNames.map((name) => ({
+    key: `connect_phase_${name}`,
+    label: `… ${PHASE_LABELS[name] ?? name}, median`,
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(r.connectPhases, (samples) =>
+      sampleCell(
+        samples.flatMap((p) => (p[name] === undefined ? [] : [p[name]])),
+        (a) => quantile(a, 0.5),
+      ),
+    ),
+  }));
+  figures.push(firstByte, ...phaseFigures, {
     key: 'connect_first_byte_p99_ms',
     label: 'WebSocket open → first prompt byte, p99',
     unit: 'ms',

@@ -5,6 +5,8 @@ import type { Contender } from '../env/deployments.js';
 
 export interface ConnectResult {
   firstByteMs: number[];
+  /** Per sample, each milestone's time since the start (ms): where the wait goes. */
+  phases: Record<string, number>[];
 }
 
 export async function measureConnect(
@@ -12,12 +14,19 @@ export async function measureConnect(
   samples: number,
 ): Promise<ConnectResult> {
   const firstByteMs: number[] = [];
+  const phases: Record<string, number>[] = [];
   for (let i = 0; i < samples; i++) {
     const terminal = await contender.opener.open();
-    firstByteMs.push(terminal.timing.firstByteAt - terminal.timing.startedAt);
+    const { startedAt, firstByteAt } = terminal.timing;
+    firstByteMs.push(firstByteAt - startedAt);
+    phases.push(
+      Object.fromEntries(
+        Object.entries(terminal.timing.phases).map(([name, at]) => [name, at - startedAt]),
+      ),
+    );
     await terminal.close();
     // Let the previous session's teardown (sshd, worker, database) finish before the next.
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { firstByteMs };
+  return { firstByteMs, phases };
 }

@@ -7,7 +7,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SshdHandle } from '../../tests/harness/sshd.js';
-import type { BenchTerminal } from '../clients/terminal.js';
+import { fillHistory, type BenchTerminal } from '../clients/terminal.js';
 import type { HolderReply, HolderRequest } from '../clients/ssh-holder.js';
 import type { SallyportDeployment } from '../env/deployments.js';
 import { pssBytes, rssBytes, type ProcRef } from '../measure/proc.js';
@@ -22,6 +22,8 @@ export interface IdleOptions {
   checkpoints: number;
   /** Wait after a checkpoint's last prompt before reading memory. */
   settleMs: number;
+  /** Lines each session prints before it goes idle, so it has history (a full scrollback). */
+  fillLines: number;
 }
 
 export interface MemoryPoint {
@@ -133,11 +135,17 @@ export async function measureIdleDirect(
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    await ask({ open: WARMUP_SESSIONS, concurrency: WARMUP_SESSIONS }, 60_000);
+    await ask(
+      { open: WARMUP_SESSIONS, concurrency: WARMUP_SESSIONS, fillLines: options.fillLines },
+      60_000,
+    );
     await ask({ close: true }, 60_000);
     await sleep(options.settleMs);
     const result = await grow(options, child.pid!, [], async (count) => {
-      await ask({ open: count, concurrency: options.concurrency }, stepDeadlineMs(options));
+      await ask(
+        { open: count, concurrency: options.concurrency, fillLines: options.fillLines },
+        stepDeadlineMs(options),
+      );
     });
     await ask({ close: true }, 120_000);
     return result;
@@ -160,7 +168,9 @@ export async function measureIdleSallyport(
   const open: Grow = (count) =>
     withDeadline(
       runPool(count, options.concurrency, async () => {
-        held.push(await contender.opener.open());
+        const terminal = await contender.opener.open();
+        held.push(terminal);
+        await fillHistory(terminal, options.fillLines);
       }).then(() => undefined),
       stepDeadlineMs(options),
       `opening ${count} sessions`,
