@@ -24,6 +24,8 @@ export interface RunMeta {
   /** 1-minute load average at start and end: another busy process on the machine shows here. */
   loadAverage: { start: number; end: number };
   durationSeconds: number;
+  /** The server processes measured, by contender: names and pids (CPU profiles are per pid). */
+  processes: Record<string, { name: string; pid: number }[]>;
 }
 
 export interface RawResults {

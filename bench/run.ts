@@ -3,9 +3,11 @@
 // or cold machine), and collect raw results. Every step is bounded in time; everything started
 // is stopped again, also on failure or Ctrl-C.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SshdHandle } from '../tests/harness/sshd.js';
 import { ackSupport } from './clients/acks.js';
 import type { BenchConfig, ScenarioName } from './config.js';
@@ -37,6 +39,13 @@ import {
 import { withDeadline } from './util.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Environment that makes a Node process write a CPU profile into `dir` when it exits. */
+function profilerEnv(dir: string): Record<string, string> {
+  const preload = fileURLToPath(new URL('./tools/cpu-profile-preload.mjs', import.meta.url));
+  mkdirSync(resolve(dir), { recursive: true });
+  return { NODE_OPTIONS: `--import ${preload}`, BENCH_CPU_PROF_DIR: resolve(dir) };
+}
 
 /** Each contender's turn in round `round`: the list rotated by the round number. */
 function rotate<T>(items: readonly T[], round: number): T[] {
@@ -71,9 +80,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
       acks: acks === 'on',
       gateways: 2,
       maxSessions: 100,
-      ...(config.cpuProfDir
-        ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(config.cpuProfDir)}` } }
-        : {}),
+      ...(config.cpuProfDir ? { env: profilerEnv(config.cpuProfDir) } : {}),
     };
     const contenders = new Map<ContenderKey, Contender>();
     if (config.contenders.includes('direct')) contenders.set('direct', directContender(sshd));
@@ -84,6 +91,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
       );
       cleanups.push([CONTENDER_LABELS[key], () => deployment.stop()]);
       contenders.set(key, deployment.contender);
+      results.meta.processes[key] = deployment.contender.serverProcs;
     }
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
@@ -296,6 +304,7 @@ async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> 
     acks,
     loadAverage: { start: loadavg()[0] ?? 0, end: 0 },
     durationSeconds: 0,
+    processes: {},
   };
 }
 

@@ -25,6 +25,11 @@ export interface BulkResult {
   serverCpuMsPerMB: number;
   /** This client's own CPU per MB (ssh2 decryption, or WebSocket parsing). */
   clientCpuMsPerMB: number;
+  /**
+   * The run's interval on CLOCK_MONOTONIC in microseconds, the clock of V8's CPU profiles, so
+   * tools/profile-summary.ts can keep only the samples taken during bulk output.
+   */
+  windowUs: [number, number];
   /** Redis PUBLISH calls during the run (distributed mode). */
   redisPublishes?: number;
   loopLag: Record<string, LoopLag>;
@@ -47,6 +52,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
     const framesBefore = terminal.received.frames;
 
     const stopCpu = startCpuMeter(contender.serverProcs);
+    const windowStart = monotonicUs();
     const startedAt = performance.now();
     const done = new Promise<{ bytes: number; endedAt: number; cpu: CpuReading }>(
       (resolve, reject) => {
@@ -74,6 +80,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
     );
     terminal.write(command);
     const { bytes, endedAt, cpu } = await done;
+    const windowUs: [number, number] = [windowStart, monotonicUs()];
     const wallMs = endedAt - startedAt;
     const loopLag = await finishLag();
     const publishesAfter = await contender.redis?.commandCalls('publish');
@@ -88,6 +95,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
       cpu,
       serverCpuMsPerMB: cpu.totalMs / mb,
       clientCpuMsPerMB: cpu.clientMs / mb,
+      windowUs,
       ...(publishesBefore !== undefined && publishesAfter !== undefined
         ? { redisPublishes: publishesAfter - publishesBefore }
         : {}),
@@ -96,4 +104,8 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
   } finally {
     await terminal.close();
   }
+}
+
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
