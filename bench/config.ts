@@ -75,6 +75,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
   --contenders a,b     direct, distributed, embedded (default all)
   --sessions N         idle sessions per memory round (default 1000, quick 60)
+  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 1)
   --acks on|off|auto   acknowledge rendered output (default auto: when the protocol has acks)
   --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
   --out DIR            where the JSON results go (default bench/results)
@@ -106,6 +107,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   let quick = false;
   let rounds: number | undefined;
   let sessions: number | undefined;
+  let quietWaitS: number | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
   let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
   let acks: BenchConfig['acks'] = 'auto';
@@ -122,6 +124,10 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         break;
       case '--sessions':
         sessions = positiveInt(flag);
+        break;
+      case '--quiet-wait':
+        quietWaitS = Number(take(flag));
+        if (!(quietWaitS >= 0)) throw new Error(`${flag} must be a number of seconds`);
         break;
       case '--only':
         scenarios = list(flag, SCENARIOS);
@@ -150,6 +156,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
     ...base,
     rounds: rounds ?? base.rounds,
     idle: { ...base.idle, sessions: sessions ?? base.idle.sessions },
+    quietWaitMs: quietWaitS === undefined ? base.quietWaitMs : quietWaitS * 1000,
     scenarios: new Set(scenarios),
     contenders,
     acks,
