@@ -40,6 +40,9 @@ import { withDeadline } from './util.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/** Set by Ctrl-C / SIGTERM: no further measurement starts while everything is stopped. */
+let aborted = false;
+
 /** Environment that makes a Node process write a CPU profile into `dir` when it exits. */
 function profilerEnv(dir: string): Record<string, string> {
   const preload = fileURLToPath(new URL('./tools/cpu-profile-preload.mjs', import.meta.url));
@@ -66,6 +69,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     }
   };
   const onSignal = (): void => {
+    aborted = true;
     log('interrupted: cleaning up');
     void cleanup().finally(() => process.exit(130));
   };
@@ -174,6 +178,7 @@ async function attempt(
   timeoutMs: number,
   step: () => Promise<string>,
 ): Promise<boolean> {
+  if (aborted) throw new Error('interrupted');
   const check = await waitForQuietMachine(results.meta.config.quietWaitMs);
   results.machine.push({ what, busy: check.busy, waitedMs: check.waitedMs });
   if (!check.quiet) {

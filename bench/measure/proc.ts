@@ -15,12 +15,18 @@ export interface ProcRef {
 
 /** User + system CPU time of the whole process (every thread), in milliseconds. */
 export function cpuMs(pid: number): number {
+  const { user, system } = cpuSplitMs(pid);
+  return user + system;
+}
+
+/** User and system (kernel: syscalls, loopback TCP) CPU time of the process, in milliseconds. */
+export function cpuSplitMs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may contain spaces) start at field 3 (state).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return ((utime + stime) * 1000) / CLK_TCK;
+  return { user: (utime * 1000) / CLK_TCK, system: (stime * 1000) / CLK_TCK };
 }
 
 /** Resident set size in bytes (VmRSS). */
@@ -56,6 +62,8 @@ function machineCpu(): { busyMs: number; totalMs: number } {
 export interface CpuReading {
   /** CPU milliseconds per process over the interval. */
   perProcess: Record<string, number>;
+  /** Of which in the kernel (system time), per process. */
+  systemPerProcess: Record<string, number>;
   /** Sum over the processes. */
   totalMs: number;
   /** This (client) process's own CPU milliseconds. */
@@ -70,19 +78,26 @@ export interface CpuReading {
  * function stops and reports. Processes that exit in between count up to their last sample.
  */
 export function startCpuMeter(procs: readonly ProcRef[]): () => CpuReading {
-  const before = new Map(procs.map((p) => [p.name, cpuMs(p.pid)]));
+  const before = new Map(procs.map((p) => [p.name, cpuSplitMs(p.pid)]));
   const clientBefore = process.cpuUsage();
   const machineBefore = machineCpu();
   const t0 = performance.now();
   return () => {
     const wallMs = performance.now() - t0;
     const perProcess: Record<string, number> = {};
-    for (const p of procs) perProcess[p.name] = cpuMs(p.pid) - (before.get(p.name) ?? 0);
+    const systemPerProcess: Record<string, number> = {};
+    for (const p of procs) {
+      const now = cpuSplitMs(p.pid);
+      const then = before.get(p.name) ?? { user: 0, system: 0 };
+      perProcess[p.name] = now.user + now.system - then.user - then.system;
+      systemPerProcess[p.name] = now.system - then.system;
+    }
     const client = process.cpuUsage(clientBefore);
     const machine = machineCpu();
     const total = machine.totalMs - machineBefore.totalMs;
     return {
       perProcess,
+      systemPerProcess,
       totalMs: Object.values(perProcess).reduce((a, b) => a + b, 0),
       clientMs: (client.user + client.system) / 1000,
       machineBusy: total > 0 ? (machine.busyMs - machineBefore.busyMs) / total : 0,

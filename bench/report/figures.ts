@@ -142,7 +142,23 @@ export function computeFigures(r: RawResults): Figure[] {
     target: '≤ 20 ms/MB',
   };
   cpu.verdict = atMost(dist(cpu), 20, 'ms/MB');
-  figures.push(throughput, cpu);
+  const kernel: Figure = {
+    key: 'bulk_server_system_share',
+    label: '… share of it in the kernel (system time)',
+    unit: '%',
+    better: 'lower',
+    cells: perContender(bulk, (runs, key) =>
+      key === 'direct'
+        ? undefined
+        : roundCell(
+            runs.map((b) => {
+              const sys = Object.values(b.cpu.systemPerProcess ?? {}).reduce((a, v) => a + v, 0);
+              return (sys / b.cpu.totalMs) * 100;
+            }),
+          ),
+    ),
+  };
+  figures.push(throughput, cpu, kernel);
   // Where the distributed server CPU goes, process by process.
   for (const [role, match] of [
     ['gateways', /^gateway/],
