@@ -241,7 +241,7 @@ export function computeFigures(r: RawResults): Figure[] {
   );
   const memory: Figure = {
     key: 'idle_rss_per_session_mb',
-    label: `memory per idle session (holder RSS slope over ${idleN} sessions)`,
+    label: `memory per idle session (holder RSS slope, ${idleN} sessions)`,
     unit: 'MB',
     better: 'lower',
     cells: perContender(r.idle, (runs) => roundCell(runs.map((x) => x.rssPerSession / 2 ** 20))),

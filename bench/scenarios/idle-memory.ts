@@ -1,8 +1,8 @@
 // Memory per idle session: open N shells that then sit at their prompt, reading the memory of
 // the process holding them (the session worker, the embedded process, or for the baseline a
 // plain ssh2 client process) at a few checkpoints on the way. The figure is the least-squares
-// slope of RSS over the session count: a garbage collection that happens to fall between two
-// readings moves one point, not the whole answer. Every round starts from fresh processes:
+// slope of RSS over the session count (from the first checkpoint on, see grow()): a garbage
+// collection that happens to fall between two readings moves one point, not the whole answer. Every round starts from fresh processes:
 // memory freed by an earlier round would otherwise be reused and hide the growth.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -90,14 +90,18 @@ async function grow(
     await sleep(options.settleMs);
     points.push(await readPoint(opened, holder, others));
   }
+  // The marginal cost once the process is warm: the first checkpoint's jump also holds one-off
+  // growth (connection pools, code paths run for the first time, a heap resized), so with
+  // enough checkpoints the slope starts there; otherwise it has to include the start.
+  const fit = points.length >= 4 ? points.slice(1) : points;
   const othersPerSession: Record<string, number> = {};
-  for (const p of others) othersPerSession[p.name] = slope(points, (pt) => pt.others[p.name] ?? 0);
+  for (const p of others) othersPerSession[p.name] = slope(fit, (pt) => pt.others[p.name] ?? 0);
   return {
     sessions: opened,
     openSeconds: openMs / 1000,
     points,
-    rssPerSession: slope(points, (p) => p.rss),
-    pssPerSession: slope(points, (p) => p.pss),
+    rssPerSession: slope(fit, (p) => p.rss),
+    pssPerSession: slope(fit, (p) => p.pss),
     othersPerSession,
   };
 }
