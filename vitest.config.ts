@@ -14,7 +14,7 @@ export default defineConfig({
         resolve,
         test: {
           name: 'unit',
-          include: ['{libs,services}/*/src/**/*.test.ts'],
+          include: ['{libs,services}/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },

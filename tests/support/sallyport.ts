@@ -87,32 +87,40 @@ export interface Distributed {
   stop(): Promise<void>;
 }
 
+export interface DistributedOptions {
+  /** Gateway processes. Default 1. */
+  gateways?: number;
+  /** Session worker processes. Default 2. */
+  workers?: number;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Extra environment for the gateways only. */
+  gatewayEnv?: Record<string, string>;
+  /** Extra environment for the workers only. */
+  workerEnv?: Record<string, string>;
+  /** Another Redis than the shared test server (the benchmarks run a private one). */
+  redisUrl?: string;
+  /** Recorders started with the cluster (more with addRecorder). Default 0. */
+  recorders?: number;
+  /** sftp-workers to start (default none, which keeps clusters that need no Files quick). */
+  sftpWorkers?: number;
+  sftpWorkerEnv?: Record<string, string>;
+}
+
 /**
  * Sallyport in distributed mode: each service its own process, on real PostgreSQL (a fresh
  * database) and real Redis (a unique key prefix).
  */
-export async function startDistributed(
-  options: {
-    gateways?: number;
-    workers?: number;
-    workerEnv?: Record<string, string>;
-    /** Recorders started with the cluster (more with addRecorder). Default 0. */
-    recorders?: number;
-    /** Settings for every process of the cluster. */
-    env?: Record<string, string>;
-    /** sftp-workers to start (default none, which keeps clusters that need no Files quick). */
-    sftpWorkers?: number;
-    sftpWorkerEnv?: Record<string, string>;
-  } = {},
-): Promise<Distributed> {
+export async function startDistributed(options: DistributedOptions = {}): Promise<Distributed> {
   const db = await createTestDatabase();
   const prefix = uniquePrefix('sptest');
   const adminPassword = randomBytes(12).toString('base64url');
+  const redisUrl = options.redisUrl ?? REDIS_URL;
   const recordingDir = await mkdtemp(path.join(tmpdir(), 'sallyport-recordings-'));
   const internalSecret = randomBytes(32).toString('base64url');
   const shared = {
     DATABASE_URL: db.url,
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     SALLYPORT_BUS_PREFIX: prefix,
     SALLYPORT_SECRET_KEY: randomBytes(32).toString('base64'),
     SALLYPORT_RECORDING_DIR: recordingDir,
@@ -188,6 +196,7 @@ export async function startDistributed(
           ...(sftpWorkers.length > 0
             ? { SALLYPORT_SFTP_WORKER_URL: sftpWorkers[i % sftpWorkers.length]!.url! }
             : {}),
+          ...options.gatewayEnv,
         },
         { port, readyLog: /gateway listening/ },
       ),
@@ -217,7 +226,7 @@ export async function startDistributed(
       await Promise.all(
         [...gateways, ...workers, ...recorders, ...sftpWorkers].map((p) => p.stop()),
       );
-      await cleanupPrefix(prefix);
+      await cleanupPrefix(prefix, redisUrl);
       await db.drop();
       await rm(recordingDir, { recursive: true, force: true });
     },

@@ -1,0 +1,168 @@
+// The benchmark's settings: the full run (the figures in docs/performance.md) and --quick (under
+// two minutes, for use while developing), with a few overrides from the command line.
+import type { ContenderKey } from './env/deployments.js';
+import type { EchoOptions } from './scenarios/echo.js';
+import type { FanoutOptions } from './scenarios/fanout.js';
+import type { IdleOptions } from './scenarios/idle-memory.js';
+
+export const SCENARIOS = ['connect', 'echo', 'bulk', 'idle', 'fanout', 'sftp'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Interleaved rounds of connect, echo and bulk. */
+  rounds: number;
+  scenarios: ReadonlySet<ScenarioName>;
+  contenders: readonly ContenderKey[];
+  connectSamples: number;
+  echo: EchoOptions;
+  /** Random bytes base64-encoded by the shell (the output is ~1.35× this). */
+  bulkInputBytes: number;
+  idle: IdleOptions & { rounds: number };
+  fanout: FanoutOptions & { rounds: number };
+  sftp: { bytes: number; rounds: number };
+  /** Before each measurement, wait up to this long for other processes to leave the CPUs idle. */
+  quietWaitMs: number;
+  /** 'auto': on when the built protocol accepts the bench's ack message. */
+  acks: 'auto' | 'on' | 'off';
+  /** Write V8 CPU profiles of every Sallyport process here (node --cpu-prof). */
+  cpuProfDir: string | undefined;
+  outDir: string;
+}
+
+const FULL: Omit<BenchConfig, 'scenarios' | 'contenders' | 'acks' | 'cpuProfDir' | 'outDir'> = {
+  quick: false,
+  rounds: 5,
+  connectSamples: 10,
+  echo: { keystrokes: 300, warmup: 30, gapMs: 10 },
+  bulkInputBytes: 50_000_000, // the issue's `head -c 50000000 /dev/urandom | base64`
+  idle: {
+    sessions: 1000,
+    concurrency: 16,
+    checkpoints: 4,
+    settleMs: 2_000,
+    fillLines: 1000,
+    rounds: 2,
+  },
+  fanout: { joiners: 50, seconds: 20, bytesPerSecond: 1_000_000, rounds: 3 },
+  sftp: { bytes: 256 * 1024 * 1024, rounds: 3 },
+  quietWaitMs: 60_000,
+};
+
+const QUICK: typeof FULL = {
+  quick: true,
+  rounds: 2,
+  connectSamples: 3,
+  echo: { keystrokes: 100, warmup: 10, gapMs: 10 },
+  bulkInputBytes: 15_000_000,
+  idle: {
+    sessions: 60,
+    concurrency: 16,
+    checkpoints: 2,
+    settleMs: 1_000,
+    fillLines: 200,
+    rounds: 1,
+  },
+  fanout: { joiners: 10, seconds: 5, bytesPerSecond: 1_000_000, rounds: 1 },
+  sftp: { bytes: 32 * 1024 * 1024, rounds: 1 },
+  quietWaitMs: 1_000,
+};
+
+export const USAGE = `usage: npm run bench -- [options]
+
+  --quick              a smaller run that takes under two minutes
+  --rounds N           interleaved rounds of connect, echo and bulk (default 5, quick 2)
+  --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
+  --contenders a,b     direct, distributed, embedded (default all)
+  --sessions N         idle sessions per memory round (default 1000, quick 60)
+  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 1)
+  --acks on|off|auto   acknowledge rendered output (default auto: when the protocol has acks)
+  --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
+  --out DIR            where the JSON results go (default bench/results)
+`;
+
+export function parseArgs(argv: readonly string[]): BenchConfig {
+  const args = [...argv];
+  const take = (flag: string): string => {
+    const value = args.shift();
+    if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return value;
+  };
+  const positiveInt = (flag: string): number => {
+    const value = Number(take(flag));
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${flag} must be a positive integer`);
+    return value;
+  };
+  const list = <T extends string>(flag: string, allowed: readonly T[]): T[] => {
+    const values = take(flag)
+      .split(',')
+      .map((v) => v.trim());
+    const bad = values.filter((v) => !allowed.includes(v as T));
+    if (bad.length > 0)
+      throw new Error(`${flag}: unknown ${bad.join(', ')} (one of ${allowed.join(', ')})`);
+    return values as T[];
+  };
+
+  let quick = false;
+  let rounds: number | undefined;
+  let sessions: number | undefined;
+  let quietWaitS: number | undefined;
+  let scenarios: ScenarioName[] = [...SCENARIOS];
+  let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
+  let acks: BenchConfig['acks'] = 'auto';
+  let cpuProfDir: string | undefined;
+  let outDir = 'bench/results';
+  while (args.length > 0) {
+    const flag = args.shift()!;
+    switch (flag) {
+      case '--quick':
+        quick = true;
+        break;
+      case '--rounds':
+        rounds = positiveInt(flag);
+        break;
+      case '--sessions':
+        sessions = positiveInt(flag);
+        break;
+      case '--quiet-wait':
+        quietWaitS = Number(take(flag));
+        if (!(quietWaitS >= 0)) throw new Error(`${flag} must be a number of seconds`);
+        break;
+      case '--only':
+        scenarios = list(flag, SCENARIOS);
+        break;
+      case '--contenders':
+        contenders = list(flag, ['direct', 'distributed', 'embedded'] as const);
+        break;
+      case '--acks':
+        acks = list(flag, ['on', 'off', 'auto'] as const)[0]!;
+        break;
+      case '--cpu-prof':
+        cpuProfDir = take(flag);
+        break;
+      case '--out':
+        outDir = take(flag);
+        break;
+      case '--help':
+      case '-h':
+        throw new UsageRequested();
+      default:
+        throw new Error(`unknown option ${flag}`);
+    }
+  }
+  const base = quick ? QUICK : FULL;
+  return {
+    ...base,
+    rounds: rounds ?? base.rounds,
+    idle: { ...base.idle, sessions: sessions ?? base.idle.sessions },
+    quietWaitMs: quietWaitS === undefined ? base.quietWaitMs : quietWaitS * 1000,
+    scenarios: new Set(scenarios),
+    contenders,
+    acks,
+    cpuProfDir,
+    outDir,
+  };
+}
+
+export class UsageRequested extends Error {}

@@ -1,0 +1,412 @@
+// From raw samples to the figures of issue 6, each with its value per contender, spread, ratio
+// to the direct baseline and — for the targeted ones — a verdict on Sallyport distributed.
+// Sample figures (echo, connect) pool every sample of every round: median, p99, min–max of the
+// samples. Round figures (bulk, CPU, memory) take one value per round: median, min–max of rounds.
+import type { ContenderKey } from '../env/deployments.js';
+import type { RawResults, PerContender } from '../results.js';
+import { quantile, summarize } from '../measure/stats.js';
+
+export interface Cell {
+  value: number;
+  min: number;
+  max: number;
+  /** Samples or rounds behind the value. */
+  n: number;
+}
+
+export type Status = 'met' | 'missed' | 'not measured';
+
+export interface Verdict {
+  status: Status;
+  /** e.g. "1.45 ms vs ≤ 1.2 ms: missed by 0.25 ms (21%)". */
+  detail: string;
+}
+
+export interface Figure {
+  key: string;
+  label: string;
+  unit: string;
+  cells: PerContender<Cell>;
+  /** Which way is better, for the ratio's reading. */
+  better: 'lower' | 'higher';
+  /** Shown in the table's target column. */
+  target?: string;
+  verdict?: Verdict;
+  /** A note instead of values (e.g. why something was not measured). */
+  note?: string;
+}
+
+const MB = 1e6;
+
+/** What each open milestone (clients/terminal.ts OpenTiming.phases) means. */
+const PHASE_LABELS: Record<string, string> = {
+  authenticated: 'ssh2: SSH handshake and login done',
+  shell: 'ssh2: shell channel open',
+  open: 'WebSocket upgrade done',
+  session: '`session` message (row written, bus watched)',
+  ready: '`ready` message (worker connected, shell open)',
+};
+const fixed = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
+
+function sampleCell(samples: number[], pick: (all: number[]) => number): Cell | undefined {
+  if (samples.length === 0) return undefined;
+  const s = summarize(samples);
+  return { value: pick(samples), min: s.min, max: s.max, n: s.n };
+}
+
+function roundCell(values: number[]): Cell | undefined {
+  if (values.length === 0) return undefined;
+  const s = summarize(values);
+  return { value: s.median, min: s.min, max: s.max, n: s.n };
+}
+
+function perContender<T>(
+  table: PerContender<T>,
+  fn: (value: T, key: ContenderKey) => Cell | undefined,
+): PerContender<Cell> {
+  const cells: PerContender<Cell> = {};
+  for (const [key, value] of Object.entries(table) as [ContenderKey, T][]) {
+    const cell = fn(value, key);
+    if (cell) cells[key] = cell;
+  }
+  return cells;
+}
+
+/** "at most" verdict on the distributed value. */
+function atMost(value: number | undefined, limit: number, unit: string): Verdict {
+  if (value === undefined || !Number.isFinite(value)) return { status: 'not measured', detail: '' };
+  if (value <= limit)
+    return { status: 'met', detail: `${fixed(value)} ${unit} ≤ ${limit} ${unit}` };
+  const over = value - limit;
+  return {
+    status: 'missed',
+    detail: `${fixed(value)} ${unit} vs ≤ ${limit} ${unit}: missed by ${fixed(over)} ${unit} (${Math.round((over / limit) * 100)}%)`,
+  };
+}
+
+export function computeFigures(r: RawResults): Figure[] {
+  const figures: Figure[] = [];
+  const dist = (f: Figure): number | undefined => f.cells.distributed?.value;
+
+  // ---- keystroke echo
+  const echo: PerContender<number[]> = perContenderFlat(r.echo);
+  const echoP50: Figure = {
+    key: 'echo_p50',
+    label: 'keystroke echo, median',
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(echo, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+    target: '≤ 1.2 ms',
+  };
+  echoP50.verdict = atMost(dist(echoP50), 1.2, 'ms');
+  const echoP99: Figure = {
+    key: 'echo_p99',
+    label: 'keystroke echo, p99',
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(echo, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+    target: '≤ 3 ms',
+  };
+  echoP99.verdict = atMost(dist(echoP99), 3, 'ms');
+  figures.push(echoP50, echoP99);
+
+  // ---- bulk output
+  const bulk = r.bulk;
+  const throughput: Figure = {
+    key: 'bulk_mbps',
+    label: 'bulk output',
+    unit: 'MB/s',
+    better: 'higher',
+    cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.mbPerSecond))),
+    target: '≥ 90% of direct',
+  };
+  const direct = throughput.cells.direct?.value;
+  const ours = dist(throughput);
+  if (direct !== undefined && ours !== undefined) {
+    const ratio = ours / direct;
+    throughput.verdict = {
+      status: ratio >= 0.9 ? 'met' : 'missed',
+      detail:
+        `${Math.round(ratio * 100)}% of direct (${fixed(ours, 1)} vs ${fixed(direct, 1)} MB/s)` +
+        (ratio >= 0.9 ? '' : `: missed by ${Math.round((0.9 - ratio) * 100)} points`),
+    };
+  } else throughput.verdict = { status: 'not measured', detail: '' };
+  const cpu: Figure = {
+    key: 'bulk_server_cpu_ms_per_mb',
+    label: 'server CPU per MB of output',
+    unit: 'ms/MB',
+    better: 'lower',
+    cells: perContender(bulk, (runs, key) =>
+      key === 'direct' ? undefined : roundCell(runs.map((b) => b.serverCpuMsPerMB)),
+    ),
+    target: '≤ 20 ms/MB',
+  };
+  cpu.verdict = atMost(dist(cpu), 20, 'ms/MB');
+  const kernel: Figure = {
+    key: 'bulk_server_system_share',
+    label: '… share of it in the kernel (system time)',
+    unit: '%',
+    better: 'lower',
+    cells: perContender(bulk, (runs, key) =>
+      key === 'direct'
+        ? undefined
+        : roundCell(
+            runs.map((b) => {
+              const sys = Object.values(b.cpu.systemPerProcess ?? {}).reduce((a, v) => a + v, 0);
+              return (sys / b.cpu.totalMs) * 100;
+            }),
+          ),
+    ),
+  };
+  figures.push(throughput, cpu, kernel);
+  // Where the distributed server CPU goes, process by process.
+  for (const [role, match] of [
+    ['gateways', /^gateway/],
+    ['worker', /^worker/],
+    ['Redis', /^redis$/],
+  ] as const) {
+    figures.push({
+      key: `bulk_cpu_${role.toLowerCase()}`,
+      label: `… of which ${role}`,
+      unit: 'ms/MB',
+      better: 'lower',
+      cells: perContender(bulk, (runs, key) =>
+        key === 'distributed'
+          ? roundCell(
+              runs.map((b) => {
+                const ms = Object.entries(b.cpu.perProcess)
+                  .filter(([name]) => match.test(name))
+                  .reduce((sum, [, v]) => sum + v, 0);
+                return ms / (b.bytes / MB);
+              }),
+            )
+          : undefined,
+      ),
+    });
+  }
+  figures.push(
+    {
+      key: 'bulk_client_cpu_ms_per_mb',
+      label: 'client CPU per MB (the bench itself)',
+      unit: 'ms/MB',
+      better: 'lower',
+      cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.clientCpuMsPerMB))),
+    },
+    {
+      key: 'bulk_frames_per_mb',
+      label: 'frames per MB at the client',
+      unit: '/MB',
+      better: 'lower',
+      cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.frames / (b.bytes / MB)))),
+    },
+    {
+      key: 'bulk_publishes_per_mb',
+      label: 'Redis PUBLISH per MB',
+      unit: '/MB',
+      better: 'lower',
+      cells: perContender(bulk, (runs) => {
+        const pubs = runs.flatMap((b) =>
+          b.redisPublishes === undefined ? [] : [b.redisPublishes / (b.bytes / MB)],
+        );
+        return roundCell(pubs);
+      }),
+    },
+    {
+      key: 'bulk_loop_lag_p99',
+      label: 'event-loop delay p99 during bulk, worst process',
+      unit: 'ms',
+      better: 'lower',
+      cells: perContender(bulk, (runs) =>
+        roundCell(
+          runs.flatMap((b) => {
+            const lags = Object.values(b.loopLag).map((l) => l.p99);
+            return lags.length > 0 ? [Math.max(...lags)] : [];
+          }),
+        ),
+      ),
+    },
+    {
+      key: 'bulk_machine_busy',
+      label: 'machine CPU busy during bulk (all cores)',
+      unit: '%',
+      better: 'lower',
+      cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.cpu.machineBusy * 100))),
+    },
+  );
+
+  // ---- memory per idle session
+  const idleN = Math.max(
+    0,
+    ...Object.values(r.idle).flatMap((runs) => runs.map((x) => x.sessions)),
+  );
+  const memory: Figure = {
+    key: 'idle_rss_per_session_mb',
+    label: `memory per idle session (holder RSS slope, ${idleN} sessions)`,
+    unit: 'MB',
+    better: 'lower',
+    cells: perContender(r.idle, (runs) => roundCell(runs.map((x) => x.rssPerSession / 2 ** 20))),
+    target: '≤ 0.5 MB',
+  };
+  memory.verdict = atMost(dist(memory), 0.5, 'MB');
+  if (idleN > 0 && idleN < 500) {
+    memory.verdict.detail += ` (only ${idleN} sessions: GC noise of a few MB swamps the slope; the full run uses 1,000)`;
+  }
+  const pss: Figure = {
+    key: 'idle_pss_per_session_mb',
+    label: 'memory per idle session (holder PSS slope)',
+    unit: 'MB',
+    better: 'lower',
+    cells: perContender(r.idle, (runs) => roundCell(runs.map((x) => x.pssPerSession / 2 ** 20))),
+  };
+  const total: Figure = {
+    key: 'idle_holder_rss_mb',
+    label: `holder RSS with ${idleN} idle sessions`,
+    unit: 'MB',
+    better: 'lower',
+    cells: perContender(r.idle, (runs) =>
+      roundCell(runs.map((x) => (x.points.at(-1)?.rss ?? NaN) / 2 ** 20)),
+    ),
+    target: '< 600 MB at 1,000',
+  };
+  const totalValue = dist(total);
+  if (idleN >= 1000 && totalValue !== undefined) total.verdict = atMost(totalValue, 600, 'MB');
+  else if (totalValue !== undefined && dist(memory) !== undefined) {
+    const before = (r.idle.distributed ?? [])[0]?.points[0]?.rss ?? 0;
+    const extrapolated = (before + 1000 * (dist(memory) ?? 0) * 2 ** 20) / 2 ** 20;
+    total.verdict = {
+      status: 'not measured',
+      detail: `only ${idleN} sessions; extrapolated to 1,000: ${fixed(extrapolated, 0)} MB`,
+    };
+  } else total.verdict = { status: 'not measured', detail: '' };
+  const gatewayPerSession: Figure = {
+    key: 'idle_gateway_rss_per_session_mb',
+    label: 'gateway RSS slope per idle session (distributed)',
+    unit: 'MB',
+    better: 'lower',
+    cells: perContender(r.idle, (runs, key) =>
+      key === 'distributed'
+        ? roundCell(
+            runs.flatMap((x) =>
+              x.othersPerSession['gateway-0'] === undefined
+                ? []
+                : [x.othersPerSession['gateway-0'] / 2 ** 20],
+            ),
+          )
+        : undefined,
+    ),
+  };
+  figures.push(memory, pss, total, gatewayPerSession);
+
+  // ---- open → first byte
+  const connect = perContenderFlat(r.connect);
+  const firstByte: Figure = {
+    key: 'connect_first_byte_ms',
+    label: 'WebSocket open → first prompt byte, median',
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(connect, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+    target: '≤ direct + 15 ms',
+  };
+  const directFirst = firstByte.cells.direct?.value;
+  const ourFirst = dist(firstByte);
+  if (directFirst !== undefined && ourFirst !== undefined) {
+    const extra = ourFirst - directFirst;
+    const v = atMost(extra, 15, 'ms');
+    firstByte.verdict = {
+      status: v.status,
+      detail:
+        `${fixed(ourFirst, 1)} vs ${fixed(directFirst, 1)} ms: ${extra >= 0 ? '+' : '−'}${fixed(Math.abs(extra), 1)} ms` +
+        (v.status === 'missed' ? `, missed by ${fixed(extra - 15, 1)} ms` : ' (≤ +15)'),
+    };
+  } else firstByte.verdict = { status: 'not measured', detail: '' };
+  // Where the wait goes: each milestone's median time after the start.
+  const phaseNames = [
+    ...new Set(Object.values(r.connectPhases).flatMap((samples) => samples.flatMap(Object.keys))),
+  ];
+  const phaseFigures: Figure[] = phaseNames.map((name) => ({
+    key: `connect_phase_${name}`,
+    label: `… ${PHASE_LABELS[name] ?? name}, median`,
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(r.connectPhases, (samples) =>
+      sampleCell(
+        samples.flatMap((p) => (p[name] === undefined ? [] : [p[name]])),
+        (a) => quantile(a, 0.5),
+      ),
+    ),
+  }));
+  figures.push(firstByte, ...phaseFigures, {
+    key: 'connect_first_byte_p99_ms',
+    label: 'WebSocket open → first prompt byte, p99',
+    unit: 'ms',
+    better: 'lower',
+    cells: perContender(connect, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+  });
+
+  // ---- fan-out
+  const fanout: Figure = {
+    key: 'fanout_lag_p99_ms',
+    label: 'fan-out delivery lag p99 (1 MB/s to joiners on two gateways)',
+    unit: 'ms',
+    better: 'lower',
+    cells: {},
+    target: '≤ 20 ms, no joiner dropped',
+  };
+  const measured = r.fanout.flatMap((f) => (f.measured ? [f] : []));
+  if (measured.length > 0) {
+    const lag = measured.flatMap((f) => f.lagMs);
+    fanout.cells.distributed = sampleCell(lag, (a) => quantile(a, 0.99));
+    const dropped = measured.reduce((n, f) => n + f.disconnected, 0);
+    const v = atMost(fanout.cells.distributed?.value, 20, 'ms');
+    fanout.verdict =
+      dropped > 0
+        ? { status: 'missed', detail: `${v.detail}; ${dropped} joiner(s) disconnected` }
+        : v;
+  } else {
+    const reason = r.fanout.find((f) => !f.measured);
+    fanout.note = `not measured: ${reason && !reason.measured ? reason.reason : 'not run'}`;
+    fanout.verdict = { status: 'not measured', detail: fanout.note };
+  }
+  figures.push(fanout);
+
+  // ---- SFTP
+  for (const direction of ['upload', 'download'] as const) {
+    const pick = (t: { uploadMBps: number; downloadMBps: number }): number =>
+      direction === 'upload' ? t.uploadMBps : t.downloadMBps;
+    const f: Figure = {
+      key: `sftp_${direction}_mbps`,
+      label: `SFTP ${direction} (OpenSSH sftp as the baseline)`,
+      unit: 'MB/s',
+      better: 'higher',
+      cells: {},
+      target: '≥ 70% of OpenSSH sftp',
+    };
+    const baseline = roundCell(r.sftp.openssh.map(pick));
+    if (baseline) f.cells.direct = baseline;
+    const ours = r.sftp.sallyport.flatMap((s) => (s.measured ? [s] : []));
+    if (ours.length > 0) {
+      f.cells.distributed = roundCell(ours.map(pick));
+      const ratio = (f.cells.distributed?.value ?? 0) / (baseline?.value ?? NaN);
+      const growth = Math.max(...ours.map((s) => s.peakRssGrowth)) / 2 ** 20;
+      const ok = ratio >= 0.7 && growth <= 100;
+      f.verdict = {
+        status: ok ? 'met' : 'missed',
+        detail: `${Math.round(ratio * 100)}% of OpenSSH; peak RSS growth ${fixed(growth, 0)} MB (≤ 100)`,
+      };
+    } else {
+      const reason = r.sftp.sallyport.find((s) => !s.measured);
+      f.note = `not measured: ${reason && !reason.measured ? reason.reason : 'not run'}`;
+      f.verdict = { status: 'not measured', detail: f.note };
+    }
+    figures.push(f);
+  }
+  return figures;
+}
+
+function perContenderFlat(table: PerContender<number[][]>): PerContender<number[]> {
+  const flat: PerContender<number[]> = {};
+  for (const [key, rounds] of Object.entries(table) as [ContenderKey, number[][]][]) {
+    flat[key] = rounds.flat();
+  }
+  return flat;
+}

@@ -1,0 +1,325 @@
+// One benchmark run: start the environment, run every scenario for every contender in
+// interleaved rounds (the order rotates each round, so no contender always goes first on a warm
+// or cold machine), and collect raw results. Every step is bounded in time; everything started
+// is stopped again, also on failure or Ctrl-C.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SshdHandle } from '../tests/harness/sshd.js';
+import { ackSupport } from './clients/acks.js';
+import type { BenchConfig, ScenarioName } from './config.js';
+import {
+  CONTENDER_LABELS,
+  deployDistributed,
+  deployEmbedded,
+  directContender,
+  startBenchSshd,
+  type Contender,
+  type ContenderKey,
+  type DeployOptions,
+  type SallyportDeployment,
+} from './env/deployments.js';
+import { waitForQuietMachine } from './measure/quiet.js';
+import { fmt, quantile } from './measure/stats.js';
+import { emptyResults, record, type RawResults, type RunMeta } from './results.js';
+import { measureBulk } from './scenarios/bulk.js';
+import { measureConnect } from './scenarios/connect.js';
+import { measureEcho } from './scenarios/echo.js';
+import { measureFanout } from './scenarios/fanout.js';
+import { measureIdleDirect, measureIdleSallyport } from './scenarios/idle-memory.js';
+import {
+  measureOpenSshSftp,
+  measureSallyportSftp,
+  sftpFixture,
+  type SftpFixture,
+} from './scenarios/sftp.js';
+import { withDeadline } from './util.js';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Set by Ctrl-C / SIGTERM: no further measurement starts while everything is stopped. */
+let aborted = false;
+
+/** Environment that makes a Node process write a CPU profile into `dir` when it exits. */
+function profilerEnv(dir: string): Record<string, string> {
+  const preload = fileURLToPath(new URL('./tools/cpu-profile-preload.mjs', import.meta.url));
+  mkdirSync(resolve(dir), { recursive: true });
+  return { NODE_OPTIONS: `--import ${preload}`, BENCH_CPU_PROF_DIR: resolve(dir) };
+}
+
+/** Each contender's turn in round `round`: the list rotated by the round number. */
+function rotate<T>(items: readonly T[], round: number): T[] {
+  const k = round % Math.max(items.length, 1);
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+export async function runBench(config: BenchConfig): Promise<RawResults> {
+  const startedAt = Date.now();
+  const acks = config.acks === 'auto' ? ackSupport() : config.acks;
+  const results = emptyResults(await describeRun(config, acks));
+  const cleanups: Array<[string, () => Promise<unknown>]> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const [name, step] of cleanups.splice(0).reverse()) {
+      await withDeadline(step(), 60_000, `stopping ${name}`).catch((err: unknown) =>
+        log(`  cleanup of ${name} failed: ${String(err)}`),
+      );
+    }
+  };
+  const onSignal = (): void => {
+    aborted = true;
+    log('interrupted: cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    log('starting sshd, Redis, PostgreSQL database and Sallyport (distributed and embedded)');
+    const sshd = await startBenchSshd();
+    cleanups.push(['sshd', () => sshd.stop()]);
+    const deployOptions: DeployOptions = {
+      sshd,
+      acks: acks === 'on',
+      gateways: 2,
+      maxSessions: 100,
+      ...(config.cpuProfDir ? { env: profilerEnv(config.cpuProfDir) } : {}),
+    };
+    const contenders = new Map<ContenderKey, Contender>();
+    if (config.contenders.includes('direct')) contenders.set('direct', directContender(sshd));
+    for (const key of ['distributed', 'embedded'] as const) {
+      if (!config.contenders.includes(key)) continue;
+      const deployment = await (key === 'distributed' ? deployDistributed : deployEmbedded)(
+        deployOptions,
+      );
+      cleanups.push([CONTENDER_LABELS[key], () => deployment.stop()]);
+      contenders.set(key, deployment.contender);
+      results.meta.processes[key] = deployment.contender.serverProcs;
+    }
+    const order = [...contenders.values()];
+    const has = (s: ScenarioName): boolean => config.scenarios.has(s);
+
+    for (
+      let round = 0;
+      round < config.rounds && (has('connect') || has('echo') || has('bulk'));
+      round++
+    ) {
+      log(`round ${round + 1}/${config.rounds}`);
+      for (const contender of rotate(order, round)) {
+        const label = CONTENDER_LABELS[contender.key];
+        if (has('connect')) {
+          await attempt(results, `connect · ${label}`, 120_000, async () => {
+            const { firstByteMs, phases } = await measureConnect(contender, config.connectSamples);
+            record(results.connect, contender.key, firstByteMs);
+            for (const p of phases) record(results.connectPhases, contender.key, p);
+            return `first byte median ${fmt(quantile(firstByteMs, 0.5))} ms`;
+          });
+        }
+        if (has('echo')) {
+          await attempt(results, `echo · ${label}`, 180_000, async () => {
+            const terminal = await contender.opener.open();
+            try {
+              const { latenciesMs } = await measureEcho(terminal, config.echo);
+              record(results.echo, contender.key, latenciesMs);
+              return `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms`;
+            } finally {
+              await terminal.close();
+            }
+          });
+        }
+        if (has('bulk')) {
+          await attempt(results, `bulk · ${label}`, 300_000, async () => {
+            const bulk = await measureBulk(contender, {
+              inputBytes: config.bulkInputBytes,
+              timeoutMs: 240_000,
+            });
+            record(results.bulk, contender.key, bulk);
+            return `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB`;
+          });
+        }
+      }
+    }
+
+    if (has('idle')) await runIdle(config, sshd, results);
+
+    const distributed = contenders.get('distributed');
+    if (has('fanout') && distributed) {
+      for (let round = 0; round < config.fanout.rounds; round++) {
+        const done = await attempt(results, `fan-out · round ${round + 1}`, 300_000, async () => {
+          const fanout = await measureFanout(distributed, config.fanout);
+          results.fanout.push(fanout);
+          if (!fanout.measured) return `not measured: ${fanout.reason}`;
+          return `p99 lag ${fmt(quantile(fanout.lagMs, 0.99))} ms, ${fanout.disconnected} disconnected`;
+        });
+        if (!done || results.fanout.at(-1)?.measured === false) break;
+      }
+    }
+
+    if (has('sftp')) await runSftp(config, sshd, distributed, results);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    log('stopping everything');
+    await cleanup();
+  }
+  results.meta.loadAverage.end = loadavg()[0] ?? 0;
+  results.meta.durationSeconds = (Date.now() - startedAt) / 1000;
+  return results;
+}
+
+/**
+ * Runs one measurement with a deadline, after waiting (bounded) for a quiet machine; a failure
+ * is recorded and the run goes on.
+ */
+async function attempt(
+  results: RawResults,
+  what: string,
+  timeoutMs: number,
+  step: () => Promise<string>,
+): Promise<boolean> {
+  if (aborted) throw new Error('interrupted');
+  const check = await waitForQuietMachine(results.meta.config.quietWaitMs);
+  results.machine.push({ what, busy: check.busy, waitedMs: check.waitedMs });
+  if (!check.quiet) {
+    log(
+      `  note: the machine is ${Math.round(check.busy * 100)}% busy with other work; measuring anyway`,
+    );
+  }
+  const t0 = performance.now();
+  try {
+    const summary = await withDeadline(step(), timeoutMs, what);
+    log(`  ${what}: ${summary} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return true;
+  } catch (err) {
+    const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    results.errors.push(message);
+    log(`  FAILED ${message}`);
+    return false;
+  }
+}
+
+async function runIdle(config: BenchConfig, sshd: SshdHandle, results: RawResults): Promise<void> {
+  const keys = config.contenders;
+  const deployOptions: DeployOptions = {
+    sshd,
+    acks: false, // idle sessions print nothing to acknowledge
+    gateways: 1,
+    maxSessions: config.idle.sessions + 50,
+  };
+  const deadline = 180_000 + config.idle.sessions * 400;
+  for (let round = 0; round < config.idle.rounds; round++) {
+    log(
+      `idle memory, round ${round + 1}/${config.idle.rounds}: ${config.idle.sessions} sessions each`,
+    );
+    for (const key of rotate(keys, round)) {
+      await attempt(results, `idle · ${CONTENDER_LABELS[key]}`, deadline, async () => {
+        let idle;
+        if (key === 'direct') {
+          idle = await measureIdleDirect(sshd, config.idle);
+        } else {
+          // Fresh processes every round: memory freed by an earlier round would be reused.
+          const deployment: SallyportDeployment = await (
+            key === 'distributed' ? deployDistributed : deployEmbedded
+          )(deployOptions);
+          try {
+            idle = await measureIdleSallyport(deployment, config.idle);
+          } finally {
+            await deployment.stop();
+          }
+        }
+        record(results.idle, key, idle);
+        const mb = (b: number): string => fmt(b / 2 ** 20);
+        const rss = idle.points.map((p) => `${p.sessions}: ${mb(p.rss)}`).join(', ');
+        return `${mb(idle.rssPerSession)} MB RSS per session (holder MB at ${rss}), opened in ${fmt(idle.openSeconds)} s`;
+      });
+    }
+  }
+}
+
+async function runSftp(
+  config: BenchConfig,
+  sshd: SshdHandle,
+  distributed: Contender | undefined,
+  results: RawResults,
+): Promise<void> {
+  let fixture: SftpFixture | undefined;
+  try {
+    fixture = await sftpFixture(sshd, config.sftp.bytes);
+    for (let round = 0; round < config.sftp.rounds; round++) {
+      for (const side of rotate(['openssh', 'sallyport'] as const, round)) {
+        const f = fixture;
+        if (side === 'openssh') {
+          await attempt(results, `sftp · OpenSSH sftp · round ${round + 1}`, 600_000, async () => {
+            const t = await measureOpenSshSftp(sshd, f, config.sftp.bytes);
+            results.sftp.openssh.push(t);
+            return `upload ${fmt(t.uploadMBps)} MB/s, download ${fmt(t.downloadMBps)} MB/s`;
+          });
+        } else if (distributed) {
+          await attempt(results, `sftp · Sallyport · round ${round + 1}`, 600_000, async () => {
+            const s = await measureSallyportSftp(distributed, f, config.sftp.bytes);
+            results.sftp.sallyport.push(s);
+            return s.measured
+              ? `upload ${fmt(s.uploadMBps)} MB/s, download ${fmt(s.downloadMBps)} MB/s`
+              : `not measured: ${s.reason}`;
+          });
+        }
+      }
+    }
+  } finally {
+    await fixture?.cleanup();
+  }
+}
+
+async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> {
+  const sh = (cmd: string, args: string[]): string => {
+    try {
+      // Some tools (ssh -V) print their version on stderr.
+      return execFileSync(cmd, args, {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
+    } catch (err) {
+      return String((err as { stderr?: string }).stderr ?? '').trim();
+    }
+  };
+  const sshVersion = execFileSync('sh', ['-c', 'ssh -V 2>&1'], { encoding: 'utf8' }).trim();
+  const cpuList = cpus();
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpuList.length,
+      model: cpuList[0]?.model ?? 'unknown',
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+    },
+    versions: {
+      node: process.version,
+      openssh: sshVersion.split(',')[0] ?? sshVersion,
+      redis: /v=(\S+)/.exec(sh('redis-server', ['--version']))?.[1] ?? 'unknown',
+      ssh2: await packageVersion('ssh2'),
+      ws: await packageVersion('ws'),
+      ioredis: await packageVersion('ioredis'),
+    },
+    git: {
+      commit: sh('git', ['rev-parse', 'HEAD']),
+      dirty: sh('git', ['status', '--porcelain']).length > 0,
+    },
+    config: { ...config, scenarios: [...config.scenarios] },
+    acks,
+    loadAverage: { start: loadavg()[0] ?? 0, end: 0 },
+    durationSeconds: 0,
+    processes: {},
+  };
+}
+
+async function packageVersion(name: string): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(`node_modules/${name}/package.json`, 'utf8')) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
