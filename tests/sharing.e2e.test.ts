@@ -384,8 +384,8 @@ describe.each(modes)('sharing in $name mode', (mode) => {
       try {
         vera.term.pauseReading();
         const done = marker('flood-done');
-        // 100 MB through the PTY, then a line the owner must see while the viewer still sleeps.
-        owner.type(`head -c 100000000 /dev/zero | tr '\\0' x; echo; echo ${done}\n`);
+        // 200 MB through the PTY, then a line the owner must see while the viewer still sleeps.
+        owner.type(`head -c 200000000 /dev/zero | tr '\\0' x; echo; echo ${done}\n`);
         await owner.waitForOutput(`\n${done}\r\n`, 120_000);
         vera.term.resumeReading();
         // The viewer is brought back with a fresh snapshot, not the backlog.
@@ -399,10 +399,13 @@ describe.each(modes)('sharing in $name mode', (mode) => {
       } finally {
         clearInterval(sampler);
       }
+      // A process that kept the sleeping viewer's backlog would grow by the flood, 200 MB. The
+      // bound leaves room for what V8 lets pile up before it frees large buffers (tens of MB
+      // of output already sent), which does not grow with the flood.
       for (const [pid, rss] of peak) {
         const growth = rss - (before.get(pid) ?? rss);
         expect(growth, `process ${pid} grew by ${Math.round(growth / 1048576)} MB`).toBeLessThan(
-          64 * 1024 * 1024,
+          96 * 1024 * 1024,
         );
       }
       owner.sendControl({ type: 'close' });

@@ -125,14 +125,20 @@ const OUTPUT_HEADER_BYTES = 17; // tag, seq, offset
 const RECORD_OUTPUT_HEADER_BYTES = 17; // tag, seq, at
 
 export function encodeSessionMessage(msg: SessionMessage): Buffer {
-  if (msg.type === 'output') {
-    const header = Buffer.allocUnsafe(OUTPUT_HEADER_BYTES);
-    header.writeUInt8(TAG_OUTPUT, 0);
-    header.writeDoubleBE(msg.seq, 1);
-    header.writeDoubleBE(msg.offset, 9);
-    return Buffer.concat([header, msg.data]);
-  }
+  if (msg.type === 'output') return encodeOutput(msg.seq, msg.offset, [msg.data]);
   return encodeJson(msg);
+}
+
+/** An output message whose bytes are `chunks` joined: one copy, straight into the message. */
+export function encodeOutput(seq: number, offset: number, chunks: readonly Buffer[]): Buffer {
+  const length = chunks.reduce((sum, c) => sum + c.length, OUTPUT_HEADER_BYTES);
+  const message = Buffer.allocUnsafe(length);
+  message.writeUInt8(TAG_OUTPUT, 0);
+  message.writeDoubleBE(seq, 1);
+  message.writeDoubleBE(offset, 9);
+  let at = OUTPUT_HEADER_BYTES;
+  for (const chunk of chunks) at += chunk.copy(message, at);
+  return message;
 }
 
 export function decodeSessionMessage(buf: Buffer): SessionMessage {

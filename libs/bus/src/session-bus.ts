@@ -5,6 +5,7 @@ import {
   decodeSessionMessage,
   encodeInputMessage,
   encodeOpenRequest,
+  encodeOutput,
   encodeSessionMessage,
   type InputMessage,
   type OpenRequest,
@@ -86,6 +87,16 @@ export class SessionBus {
 
   publish(sessionId: string, msg: SessionMessage): Promise<void> {
     return this.transport.publish(outputChannel(sessionId), encodeSessionMessage(msg));
+  }
+
+  /** An `output` message of `chunks` joined, without joining them first (the hot path). */
+  publishOutput(
+    sessionId: string,
+    seq: number,
+    offset: number,
+    chunks: readonly Buffer[],
+  ): Promise<void> {
+    return this.transport.publish(outputChannel(sessionId), encodeOutput(seq, offset, chunks));
   }
 
   listenInput(sessionId: string, onInput: (msg: InputMessage) => void): Promise<Unsubscribe> {

@@ -10,7 +10,8 @@ import { resolveRecordingPolicy } from '@sallyport/recording';
 export interface SessionRecorder {
   /** Strict policy: a recording that cannot be kept ends the session. */
   readonly strict: boolean;
-  output(seq: number, data: Buffer): void;
+  /** Output, as the chunks that arrived together. */
+  output(seq: number, chunks: readonly Buffer[]): void;
   resize(seq: number, cols: number, rows: number): void;
   /** Keystrokes and who typed them; dropped unless the policy records input. */
   input(userId: string, username: string, data: Buffer): void;
@@ -76,7 +77,8 @@ export async function startRecording(
   const watch = strict ? watchRecorder(request.sessionId, deps, fail) : undefined;
   return {
     strict,
-    output: (seq, data) => void append({ type: 'output', seq, at: now(), data }),
+    output: (seq, chunks) =>
+      void append({ type: 'output', seq, at: now(), data: Buffer.concat(chunks) }),
     resize: (seq, cols, rows) => void append({ type: 'resize', seq, at: now(), cols, rows }),
     input: (userId, username, data) => {
       if (policy.recordInput) void append({ type: 'input', at: now(), userId, username, data });

@@ -1,4 +1,5 @@
 import headlessPkg from '@xterm/headless';
+import serializePkg from '@xterm/addon-serialize';
 import { describe, expect, it } from 'vitest';
 import { HeadlessScreen } from './screen.js';
 
@@ -34,6 +35,18 @@ describe('HeadlessScreen', () => {
     screen.dispose();
   });
 
+  it('counts output given to the terminal and not parsed yet, and says when it parsed some', async () => {
+    let parsed = 0;
+    const screen = new HeadlessScreen(80, 24, () => parsed++);
+    screen.write(Buffer.alloc(3_000_000, 'x'));
+    const snapshot = screen.snapshot();
+    expect(screen.unparsedBytes).toBe(3_000_000);
+    await snapshot;
+    expect(screen.unparsedBytes).toBe(0);
+    expect(parsed).toBeGreaterThan(0);
+    screen.dispose();
+  });
+
   it('applies a resize in order with the writes around it', async () => {
     const screen = new HeadlessScreen(10, 2);
     screen.write(Buffer.from('abc'));
@@ -44,3 +57,207 @@ describe('HeadlessScreen', () => {
     screen.dispose();
   });
 });
+
+/**
+ * Plain text that scrolls out unseen is never parsed (ScrollOffFilter). These tests hold the
+ * screen to the promise that makes that safe: whatever the output and however it is split, a
+ * snapshot is identical to that of a terminal that parsed every byte.
+ */
+describe('HeadlessScreen skipping output that scrolls out unseen', () => {
+  const { SerializeAddon } = serializePkg;
+
+  /** A terminal that parses everything: what the screen must match. */
+  function reference(cols: number, rows: number, scrollback: number) {
+    const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+    const serializer = new SerializeAddon();
+    term.loadAddon(serializer);
+    return {
+      write: (data: Buffer) => term.write(data),
+      resize: (c: number, r: number) => term.write('', () => term.resize(c, r)),
+      snapshot: () =>
+        new Promise<{ cols: number; rows: number; data: string }>((resolve) =>
+          term.write('', () =>
+            resolve({ cols: term.cols, rows: term.rows, data: serializer.serialize() }),
+          ),
+        ),
+      dispose: () => term.dispose(),
+    };
+  }
+
+  const lines = (count: number, text = (i: number) => `line ${i} ${'x'.repeat(i % 70)}`) =>
+    Buffer.from(Array.from({ length: count }, (_, i) => `${text(i)}\r\n`).join(''));
+
+  /** Output arrives over many event-loop turns; the screen's checks answer in between. */
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  async function expectSameScreen(
+    write: (screen: { write(d: Buffer): void }) => Promise<void>,
+    size = { cols: 40, rows: 6, scrollback: 20 },
+  ): Promise<HeadlessScreen> {
+    const screen = new HeadlessScreen(size.cols, size.rows, undefined, size.scrollback);
+    const ref = reference(size.cols, size.rows, size.scrollback);
+    await write(screen);
+    await write(ref);
+    expect(await screen.snapshot()).toEqual(await ref.snapshot());
+    ref.dispose();
+    return screen;
+  }
+
+  it('skips most of a long run of lines and still shows the same screen', async () => {
+    const data = lines(5_000);
+    const screen = await expectSameScreen(async (s) => {
+      for (let i = 0; i < data.length; i += 4096) {
+        s.write(data.subarray(i, i + 4096));
+        await nextTurn();
+      }
+    });
+    expect(screen.skippedBytes).toBeGreaterThan(data.length * 0.9);
+    screen.dispose();
+  });
+
+  it('replays the colours of skipped lines onto the lines kept', async () => {
+    const colourful = lines(10_000, (i) => `\x1b[3${i % 8};${i % 2 ? 1 : 22}mcolour ${i}\x1b[4m!`);
+    const screen = await expectSameScreen(async (s) => {
+      s.write(Buffer.from('\x1b[41mred background from before\r\n'));
+      for (let i = 0; i < colourful.length; i += 8192) {
+        s.write(colourful.subarray(i, i + 8192));
+        await nextTurn();
+      }
+      s.write(Buffer.from('no reset: the last colours carry on'));
+    });
+    expect(screen.skippedBytes).toBeGreaterThan(colourful.length * 0.5);
+    screen.dispose();
+  });
+
+  it('skips nothing inside a scroll region, where lines outside it stay', async () => {
+    const screen = await expectSameScreen(async (s) => {
+      s.write(Buffer.from('top line stays\x1b[2;5r\x1b[5;1H'));
+      const data = lines(2_000);
+      for (let i = 0; i < data.length; i += 8192) {
+        s.write(data.subarray(i, i + 8192));
+        await nextTurn();
+      }
+    });
+    expect(screen.skippedBytes).toBe(0);
+    screen.dispose();
+  });
+
+  it('matches a terminal that parsed everything, for any output split anywhere', async () => {
+    let skipped = 0;
+    for (let seed = 1; seed <= 80; seed++) {
+      const random = seededRandom(seed);
+      const rows = 2 + Math.floor(random() * 6);
+      const size = { cols: 10 + Math.floor(random() * 40), rows, scrollback: (random() * 15) | 0 };
+      const stream = randomOutput(random);
+      const splits = stream.map(() => Math.floor(random() * 200));
+      const screen = new HeadlessScreen(size.cols, size.rows, undefined, size.scrollback);
+      const ref = reference(size.cols, size.rows, size.scrollback);
+      for (const [i, piece] of stream.entries()) {
+        for (const target of [screen, ref]) {
+          if (piece === 'resize') target.resize(10 + ((seed * i) % 30), 2 + (i % 5));
+          else
+            for (let at = 0; at < piece.length; at += splits[i]! + 1)
+              target.write(piece.subarray(at, at + splits[i]! + 1));
+        }
+        await nextTurn();
+        // Now and then output pauses long enough for held text to be parsed meanwhile.
+        if (seed % 8 === 0 && random() < 0.15) await new Promise((r) => setTimeout(r, 60));
+        if (i % 7 === 6) {
+          // A snapshot mid-stream (a joiner arriving) must match too.
+          expect(await screen.snapshot(), `seed ${seed}, piece ${i}`).toEqual(await ref.snapshot());
+        }
+      }
+      expect(await screen.snapshot(), `seed ${seed}`).toEqual(await ref.snapshot());
+      skipped += screen.skippedBytes;
+      screen.dispose();
+      ref.dispose();
+    }
+    // The streams must have had skipping to do, or this proves nothing.
+    expect(skipped).toBeGreaterThan(100_000);
+  }, 60_000);
+});
+
+/** Terminal output of every kind a shell produces, as a list of pieces (or resizes). */
+function randomOutput(random: () => number): Array<Buffer | 'resize'> {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const text = () =>
+    Array.from({ length: Math.floor(random() * 90) }, () =>
+      pick(['a', 'Z', '7', ' ', '~', '\t', 'é', '✓', '日', '\b', '\x07']),
+    ).join('');
+  // Colour changes, which a skipped run carries over...
+  const colours = [
+    '\x1b[1;31m',
+    '\x1b[0m',
+    '\x1b[m',
+    '\x1b[38;5;200m',
+    '\x1b[48:2::1:2:3m',
+    '\x1b[;4m',
+  ];
+  // ...and everything else, which ends a run: cursor moves, scroll regions, modes, charsets.
+  const controls = [
+    ...colours,
+    '\x1b[H',
+    '\x1b[2J',
+    '\x1b[3;4H',
+    '\x1b[K',
+    '\x1b[2;4r',
+    '\x1b[r',
+    '\x1b[?1049h',
+    '\x1b[?1049l',
+    '\x1b]0;title\x07',
+    '\x1b[?7l',
+    '\x1b[?7h',
+    '\x1b[4h',
+    '\x1b[4l',
+    '\x1b7',
+    '\x1b8',
+    '\x0e',
+    '\x0f',
+    '\x1b(0',
+    '\x1b(B',
+    '\x1b[S',
+    '\x1b[2A',
+    '\x1bM',
+    '\x1b[?6h',
+    '\x1b[?6l',
+    '\x1b[3g',
+    '\x1bH',
+    '\x1b[?45h',
+    '\x1b[>4;1m',
+    '\n',
+    '\r',
+    '\x1b[?2004h',
+  ];
+
+  const pieces: Array<Buffer | 'resize'> = [];
+  for (let n = 0; n < 40; n++) {
+    const kind = random();
+    if (kind < 0.05) pieces.push('resize');
+    else if (kind < 0.35) pieces.push(Buffer.from(pick(controls) + text()));
+    else if (kind < 0.45) pieces.push(Buffer.from(`${text()}\r\n`));
+    else {
+      const count = Math.floor(random() * 120);
+      const sgr = random() < 0.5;
+      pieces.push(
+        Buffer.from(
+          Array.from(
+            { length: count },
+            (_, i) => `${sgr && i % 3 === 0 ? pick(colours) : ''}${text()}\r\n`,
+          ).join(''),
+        ),
+      );
+    }
+  }
+  return pieces;
+}
+
+/** A small deterministic generator (mulberry32), so a failing seed can be rerun. */
+function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

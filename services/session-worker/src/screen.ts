@@ -1,5 +1,6 @@
 import serializePkg from '@xterm/addon-serialize';
 import headlessPkg from '@xterm/headless';
+import { ScrollOffFilter } from './scroll-off-filter.js';
 
 const { Terminal } = headlessPkg;
 const { SerializeAddon } = serializePkg;
@@ -7,6 +8,9 @@ const { SerializeAddon } = serializePkg;
 // Enough history for someone who joins or comes back to scroll up a little; each line costs
 // memory on every session, so not more.
 const SCROLLBACK_LINES = 500;
+// Plain text is held this long at most before the terminal parses it (see ScrollOffFilter).
+const HOLD_MS = 50;
+const MAX_HELD_BYTES = 512 * 1024;
 
 export interface ScreenState {
   cols: number;
@@ -15,36 +19,74 @@ export interface ScreenState {
   data: string;
 }
 
+/** The parts of xterm's internals that tell whether it may skip plain text (see atRest). */
+interface TerminalInternals {
+  _core?: {
+    buffer?: { scrollTop?: number; scrollBottom?: number };
+    _inputHandler?: {
+      _parser?: { currentState?: number };
+      _utf8Decoder?: { interim?: Uint8Array };
+    };
+  };
+}
+
 /**
  * A headless terminal fed the same bytes and resizes as every client, in the same order, so that
  * a joiner or a returning owner can be shown the exact screen. xterm parses writes
  * asynchronously, in order; a resize or a snapshot is therefore queued behind the writes before
- * it, and a snapshot describes precisely the stream up to the moment it was asked for.
+ * it, and a snapshot describes precisely the stream up to the moment it was asked for. Plain
+ * text that would scroll out unseen is not parsed at all (ScrollOffFilter).
  */
 export class HeadlessScreen {
   private readonly terminal: InstanceType<typeof Terminal>;
   private readonly serializer = new SerializeAddon();
+  private readonly filter: ScrollOffFilter;
+  /** The latest size asked for (the terminal takes it once the writes before it are parsed). */
+  private rows: number;
+  private unparsed = 0;
 
-  constructor(cols: number, rows: number) {
-    this.terminal = new Terminal({
-      cols,
-      rows,
-      scrollback: SCROLLBACK_LINES,
-      allowProposedApi: true,
-    });
+  /** @param onParsed called each time the terminal has parsed a write (unparsedBytes fell) */
+  constructor(
+    cols: number,
+    rows: number,
+    private readonly onParsed: () => void = () => undefined,
+    scrollback = SCROLLBACK_LINES,
+  ) {
+    this.rows = rows;
+    this.terminal = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
     this.terminal.loadAddon(this.serializer);
+    this.filter = new ScrollOffFilter({
+      feed: (data) => this.feed(data),
+      checkRun: (answer) => this.terminal.write('', () => answer(this.atRest())),
+      linesToKeep: () => 2 * Math.max(this.rows, this.terminal.rows) + scrollback + 1,
+      holdMs: HOLD_MS,
+      maxHeldBytes: MAX_HELD_BYTES,
+    });
+  }
+
+  /** Output the terminal has been given and not parsed yet: it parses more slowly than SSH. */
+  get unparsedBytes(): number {
+    return this.unparsed;
+  }
+
+  /** Output bytes the terminal was spared parsing. */
+  get skippedBytes(): number {
+    return this.filter.droppedBytes;
   }
 
   write(data: Buffer): void {
-    this.terminal.write(data);
+    this.filter.write(data);
   }
 
   resize(cols: number, rows: number): void {
+    this.filter.flush();
+    this.rows = rows;
     this.terminal.write('', () => this.terminal.resize(cols, rows));
   }
 
   /** The screen after everything written so far, and nothing written after this call. */
   snapshot(): Promise<ScreenState> {
+    this.filter.flush();
     return new Promise((resolve) => {
       this.terminal.write('', () =>
         resolve({
@@ -56,7 +98,32 @@ export class HeadlessScreen {
     });
   }
 
+  private feed(data: Buffer): void {
+    this.unparsed += data.length;
+    this.terminal.write(data, () => {
+      this.unparsed -= data.length;
+      this.onParsed();
+    });
+  }
+
   dispose(): void {
+    this.filter.dispose();
     this.terminal.dispose();
+  }
+
+  /**
+   * True when plain text can be skipped: no escape sequence or UTF-8 character half-parsed, and
+   * no scroll region (lines outside one never scroll out). Read from xterm's internals; if a
+   * new version moves them, this says false and every byte is parsed as before.
+   */
+  private atRest(): boolean {
+    const core = (this.terminal as unknown as TerminalInternals)._core;
+    const buffer = core?.buffer;
+    return (
+      core?._inputHandler?._parser?.currentState === 0 &&
+      core._inputHandler._utf8Decoder?.interim?.[0] === 0 &&
+      buffer?.scrollTop === 0 &&
+      buffer.scrollBottom === this.terminal.rows - 1
+    );
   }
 }

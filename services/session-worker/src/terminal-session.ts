@@ -10,6 +10,7 @@ import {
   type RecordingDeps,
   type SessionRecorder,
 } from './recording.js';
+import { OutputBatch } from './output-batch.js';
 import { HeadlessScreen } from './screen.js';
 import { connectForRequest, type ConnectDeps } from './session-connect.js';
 
@@ -30,10 +31,14 @@ export interface SessionTimings {
   attachmentTimeoutMs: number;
 }
 
-// Output waiting to be published beyond this pauses the SSH channel too, so a slow bus never
-// grows this process's memory without bound.
-const PAUSE_AT_PENDING_PUBLISHES = 64;
-const RESUME_AT_PENDING_PUBLISHES = 16;
+// Output waiting to be published, or to be parsed by the headless screen, beyond these pauses
+// the SSH channel too, so neither a slow bus nor a screen that parses more slowly than the
+// shell prints grows this process's memory without bound.
+const PAUSE_AT_UNPUBLISHED_BYTES = 1024 * 1024;
+const PAUSE_AT_UNPARSED_BYTES = 1024 * 1024;
+// The largest output message: big enough that bulk output costs few messages, small enough that
+// a browser renders one without a visible stall.
+const MAX_OUTPUT_MESSAGE_BYTES = 64 * 1024;
 const SWEEP_INTERVAL_MS = 5_000;
 
 /**
@@ -48,6 +53,11 @@ export class TerminalSession {
   private readonly log: Logger;
   private readonly participants: Participants;
   private readonly screen: HeadlessScreen;
+  /** Output not yet in the stream: everything that must follow it in order flushes it first. */
+  private readonly output = new OutputBatch(
+    (chunks, bytes) => this.onOutput(chunks, bytes),
+    MAX_OUTPUT_MESSAGE_BYTES,
+  );
   /** Set once the shell is about to open, if the server's recording policy says so. */
   private recorder: SessionRecorder = notRecording;
   private client: SshClient | undefined;
@@ -57,7 +67,7 @@ export class TerminalSession {
   /** Output bytes published so far: the stream offset acknowledgements refer to. */
   private offset = 0;
   private bytesIn = 0;
-  private pendingPublishes = 0;
+  private unpublishedBytes = 0;
   private paused = false;
   private size: { cols: number; rows: number };
   private exitStatus: { code: number | null; signal: string | null } = { code: null, signal: null };
@@ -86,7 +96,7 @@ export class TerminalSession {
       },
       0,
     );
-    this.screen = new HeadlessScreen(request.cols, request.rows);
+    this.screen = new HeadlessScreen(request.cols, request.rows, () => this.updateFlow());
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -168,8 +178,8 @@ export class TerminalSession {
         if (err) return void this.end('error', `the server refused a shell: ${err.message}`);
         if (this.ending) return void channel.close();
         this.channel = channel;
-        channel.on('data', (data: Buffer) => this.onOutput(data));
-        channel.stderr.on('data', (data: Buffer) => this.onOutput(data));
+        channel.on('data', (data: Buffer) => this.output.add(data));
+        channel.stderr.on('data', (data: Buffer) => this.output.add(data));
         channel.on('exit', (code: number | null, signal?: string) => {
           this.exitStatus = { code: code ?? null, signal: signal ?? null };
         });
@@ -200,48 +210,49 @@ export class TerminalSession {
 
   // ---- the output stream ----
 
-  private onOutput(data: Buffer): void {
-    this.deps.metrics.bytes.inc({ direction: 'out' }, data.length);
+  private onOutput(chunks: readonly Buffer[], bytes: number): void {
+    this.deps.metrics.bytes.inc({ direction: 'out' }, bytes);
     const offset = this.offset;
     this.seq += 1;
-    this.offset += data.length;
-    this.screen.write(data);
-    this.recorder.output(this.seq, data);
-    this.pendingPublishes += 1;
-    this.deps.bus.publish(this.id, { type: 'output', seq: this.seq, offset, data }).then(
-      () => this.published(),
-      (err: unknown) => {
-        this.published();
+    this.offset += bytes;
+    for (const chunk of chunks) this.screen.write(chunk);
+    this.recorder.output(this.seq, chunks);
+    this.unpublishedBytes += bytes;
+    const published = (): void => {
+      this.unpublishedBytes -= bytes;
+      this.updateFlow();
+    };
+    this.deps.bus
+      .publishOutput(this.id, this.seq, offset, chunks)
+      .then(published, (err: unknown) => {
+        published();
         this.log.warn({ err }, 'could not publish output');
-      },
-    );
+      });
     this.updateFlow();
   }
 
-  private published(): void {
-    this.pendingPublishes -= 1;
-    this.updateFlow();
-  }
-
-  /** Pauses the shell while the bus or a controlling client lags; resumes with some slack. */
+  /**
+   * Pauses the shell while the bus, the headless screen or a controlling client lags; resumes
+   * once each is down to half its limit.
+   */
   private updateFlow(): void {
     if (!this.channel) return;
-    const lag = this.participants.controllerLag(this.offset);
-    const window = this.deps.session.flowWindowBytes;
-    if (!this.paused && (this.pendingPublishes >= PAUSE_AT_PENDING_PUBLISHES || lag > window)) {
+    const behind = [
+      this.unpublishedBytes / PAUSE_AT_UNPUBLISHED_BYTES,
+      this.screen.unparsedBytes / PAUSE_AT_UNPARSED_BYTES,
+      this.participants.controllerLag(this.offset) / this.deps.session.flowWindowBytes,
+    ];
+    if (!this.paused && behind.some((share) => share > 1)) {
       this.paused = true;
       this.channel.pause();
-    } else if (
-      this.paused &&
-      this.pendingPublishes <= RESUME_AT_PENDING_PUBLISHES &&
-      lag <= window / 2
-    ) {
+    } else if (this.paused && behind.every((share) => share <= 0.5)) {
       this.paused = false;
       this.channel.resume();
     }
   }
 
   private resize(cols: number, rows: number): void {
+    this.output.flush();
     this.size = { cols, rows };
     this.channel?.setWindow(rows, cols, 0, 0);
     this.screen.resize(cols, rows);
@@ -252,6 +263,7 @@ export class TerminalSession {
 
   /** The exact screen for one socket, tagged with the point of the stream it covers. */
   private async sendSnapshot(attachId: string): Promise<void> {
+    this.output.flush();
     const seq = this.seq;
     const offset = this.offset;
     const state = await this.screen.snapshot();
@@ -421,6 +433,7 @@ export class TerminalSession {
   }
 
   private async cleanUp(reason: EndReason, message: string): Promise<void> {
+    this.output.flush(); // the last output goes out before `ended`
     const { bus, prisma, metrics, workerId } = this.deps;
     const wasActive = this.channel !== undefined;
     const { code, signal } = reason === 'exit' ? this.exitStatus : { code: null, signal: null };
