@@ -345,7 +345,7 @@ describe('recording in distributed mode', () => {
     }
   });
 
-  it('carries on after its recorder is killed, mid-session and with the finalisation pending: others complete it byte for byte', async () => {
+  it('outlives killed recorders, mid-session and with its finalisation pending: byte for byte', async () => {
     const owner = await open();
     await printMarker(owner, 'first');
     recorder.kill('SIGKILL');

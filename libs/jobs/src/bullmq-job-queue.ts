@@ -34,7 +34,7 @@ import {
 
 export interface BullmqJobQueueOptions extends JobQueueOptions {
   url: string;
-  /** Sallyport's key prefix, as the bus's. BullMQ's keys are `<prefix>jobs:<queue>:…`. Default "sp:". */
+  /** Sallyport's key prefix, as the bus's. BullMQ's keys: `<prefix>jobs:<queue>:…`. Default "sp:". */
   prefix?: string;
   /**
    * How long a job whose worker stopped renewing its lock (the process died) waits before the

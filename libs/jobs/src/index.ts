@@ -10,7 +10,6 @@ export type {
   JobWorker,
   ProcessOptions,
 } from './job-queue.js';
-export { JOB_DEFAULTS } from './job-queue.js';
 export { createMemoryJobBackend, type MemoryJobBackend } from './memory-backend.js';
 export { createMemoryJobQueue, type MemoryJobQueueOptions } from './memory-job-queue.js';
 export { createBullmqJobQueue, type BullmqJobQueueOptions } from './bullmq-job-queue.js';

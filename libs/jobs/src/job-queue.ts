@@ -71,7 +71,7 @@ export interface JobLogger {
 export interface JobQueueOptions {
   /** Runs a job gets before it fails for good. Default 5. */
   attempts?: number;
-  /** The first retry waits this long, each later one twice as long as the one before. Default 1 000 ms. */
+  /** The first retry waits this long, each later one twice the one before. Default 1 000 ms. */
   backoffMs?: number;
   /** How long closing a worker waits for its running jobs. Default 5 000 ms. */
   closeGraceMs?: number;
@@ -87,7 +87,7 @@ export const JOB_DEFAULTS = {
   closeGraceMs: 5_000,
 } as const;
 
-/** The wait before the retry that follows failed attempt `attempt` (1-based), as BullMQ's exponential backoff computes it. */
+/** The wait before retrying failed attempt `attempt` (1-based), as BullMQ's exponential backoff. */
 export function retryDelayMs(attempt: number, backoffMs: number): number {
   return Math.round(2 ** (attempt - 1) * backoffMs);
 }
