@@ -1,17 +1,20 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ServiceHandle } from './harness/processes.js';
+import { waitFor, type ServiceHandle } from './harness/processes.js';
 import { ApiClient } from './support/api.js';
 import { writeBigRecording } from './support/big-recording.js';
 import {
   asciinemaCat,
   auditEvents,
+  finalisationQueue,
   getText,
   outputOf,
   ownMountOf,
   parseCast,
+  recordingDigest,
   recordingOf,
   setReadOnly,
 } from './support/recordings.js';
@@ -342,7 +345,7 @@ describe('recording in distributed mode', () => {
     }
   });
 
-  it('carries on after its recorder is killed: another one completes it byte for byte', async () => {
+  it('outlives killed recorders, mid-session and with its finalisation pending: byte for byte', async () => {
     const owner = await open();
     await printMarker(owner, 'first');
     recorder.kill('SIGKILL');
@@ -355,11 +358,40 @@ describe('recording in distributed mode', () => {
     const last = marker('last');
     owner.type(`echo ${last}\n`);
     await owner.waitForOutput(`\n${last}\r\n`);
-    const recording = await finish(owner);
-    expect(recording.gaps).toBe(0);
-    const cast = await castOf(cluster.admin, recording.id);
-    expect(outputOf(parseCast(cast).events)).toBe(owner.output);
-    expect(await asciinemaCat(cast)).toContain(`${unrecorded}\r\n`);
+
+    // With the finalisation queue paused (as an operator can), the job waits in BullMQ; the
+    // recorder that asked for it dies, and the next one runs that same job.
+    const finalisations = finalisationQueue(cluster.prefix);
+    try {
+      await finalisations.queue.pause();
+      const recording = await finish(owner);
+      const pending = await waitFor(() => finalisations.jobOf(recording.id), {
+        description: 'the finalisation job',
+      });
+      expect(pending.state).toBe('waiting');
+      recorder.kill('SIGKILL');
+      await recorder.exited;
+      recorder = await startRecorder('recorder-4');
+      await finalisations.queue.resume();
+      await expect
+        .poll(() => finalisations.jobOf(recording.id).then((j) => j?.state), { timeout: 30_000 })
+        .toBe('completed');
+      const done = (await finalisations.jobOf(recording.id))!.job;
+      expect(done.id).toBe(pending.job.id);
+      expect(done.data).toEqual({ recordingId: recording.id });
+      const file = await readFile(path.join(cluster.recordingDir, `${recording.id}.sprec`));
+      expect(await recordingDigest(cluster.db.url, recording.id)).toBe(
+        createHash('sha256').update(file).digest('hex'),
+      );
+
+      expect(recording.gaps).toBe(0);
+      const cast = await castOf(cluster.admin, recording.id);
+      expect(outputOf(parseCast(cast).events)).toBe(owner.output);
+      expect(await asciinemaCat(cast)).toContain(`${unrecorded}\r\n`);
+    } finally {
+      await finalisations.queue.resume();
+      await finalisations.close();
+    }
   });
 
   it('finalises the recording of a session whose worker died as incomplete, playable to that point', async () => {

@@ -5,8 +5,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Queue, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { waitFor } from '../harness/processes.js';
+import { REDIS_URL } from '../harness/redis.js';
 import type { ApiClient } from './api.js';
 
 const exec = promisify(execFile);
@@ -97,19 +100,52 @@ export async function setReadOnly(pid: number, dir: string, readOnly: boolean): 
 }
 
 /** Audit events with this action, from the cluster's PostgreSQL. */
-export async function auditEvents(
+export function auditEvents(databaseUrl: string, action: string): Promise<Record<string, any>[]> {
+  return query(
+    databaseUrl,
+    'SELECT actor_name, action, target_id, details FROM audit_events WHERE action = $1 ORDER BY seq',
+    [action],
+  );
+}
+
+/** The digest finalisation fixed for a recording (null until then). */
+export async function recordingDigest(databaseUrl: string, id: string): Promise<string | null> {
+  const [row] = await query(databaseUrl, 'SELECT digest FROM recordings WHERE id = $1', [id]);
+  return (row?.digest as string | null) ?? null;
+}
+
+async function query(
   databaseUrl: string,
-  action: string,
+  sql: string,
+  params: unknown[],
 ): Promise<Record<string, any>[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      'SELECT actor_name, action, target_id, details FROM audit_events WHERE action = $1 ORDER BY seq',
-      [action],
-    );
-    return rows;
+    return (await client.query(sql, params)).rows;
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The recorders' finalisation queue, through BullMQ's own API as an operator's tools would
+ * open it: `<bus prefix>jobs`, queue "recording-finalise", one job per recording.
+ */
+export function finalisationQueue(busPrefix: string) {
+  const connection = new Redis(REDIS_URL);
+  const queue = new Queue('recording-finalise', { connection, prefix: `${busPrefix}jobs` });
+  return {
+    queue,
+    /** The job of one recording (deduplicated by its id), in whatever state it is. */
+    async jobOf(recordingId: string): Promise<{ job: Job; state: string } | undefined> {
+      const jobs = await queue.getJobs(['wait', 'delayed', 'active', 'completed', 'failed']);
+      const job = jobs.find((j) => j.deduplicationId === recordingId);
+      return job && { job, state: await job.getState() };
+    },
+    async close(): Promise<void> {
+      await queue.close();
+      await connection.quit();
+    },
+  };
 }

@@ -38,4 +38,8 @@ export {
 } from './memory-backend.js';
 export { createMemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { createRedisTransport, type RedisTransportOptions } from './redis-transport.js';
+export {
+  openConnection as openRedisConnection,
+  quitConnection as quitRedisConnection,
+} from './redis-connection.js';
 export { RateLimiter, type Limit, type LimitVerdict } from './rate-limiter.js';

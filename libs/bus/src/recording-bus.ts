@@ -16,7 +16,6 @@ export interface RecordingBusOptions {
 }
 
 const START_QUEUE = 'recordings:start';
-const FINALISE_QUEUE = 'recordings:finalise';
 const RECORDER_GROUP = 'recorders';
 
 const recordStream = (sessionId: string) => `sess:${sessionId}:rec`;
@@ -80,26 +79,6 @@ export class RecordingBus {
     });
   }
 
-  /** Finalisation jobs (see the recorder): durable, taken by one recorder, safe to repeat. */
-  requestFinalisation(recordingId: string): Promise<void> {
-    return this.transport.enqueue(FINALISE_QUEUE, Buffer.from(recordingId, 'utf8'));
-  }
-
-  serveFinalisations(options: {
-    recorderId: string;
-    handler: (recordingId: string) => Promise<void>;
-    onError?: (err: unknown) => void;
-  }): QueueConsumer {
-    return this.transport.consume({
-      queue: FINALISE_QUEUE,
-      group: RECORDER_GROUP,
-      consumer: options.recorderId,
-      hasCapacity: () => true,
-      handler: (payload) => options.handler(payload.toString('utf8')),
-      ...(options.onError ? { onError: options.onError } : {}),
-    });
-  }
-
   /** Only the holder of the session's recorder lease may read its stream. */
   claimSession(sessionId: string, recorderId: string): Promise<boolean> {
     return this.transport.acquireLease(recorderKey(sessionId), recorderId, this.leaseTtlMs);
@@ -111,11 +90,6 @@ export class RecordingBus {
 
   releaseSession(sessionId: string, recorderId: string): Promise<void> {
     return this.transport.releaseLease(recorderKey(sessionId), recorderId);
-  }
-
-  /** True for one recorder per `periodMs`: whoever gets to run a periodic job (retention). */
-  claimPeriodicJob(job: string, recorderId: string, periodMs: number): Promise<boolean> {
-    return this.transport.acquireLease(`recordings:job:${job}`, recorderId, periodMs);
   }
 
   /** The recorder holding each session, or null where nobody does. */

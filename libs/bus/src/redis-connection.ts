@@ -1,4 +1,5 @@
-// Opening and closing the Redis connections of one transport.
+// Opening and closing Redis connections the one way every Sallyport client does (the bus's
+// transports, and the job queue's BullMQ connections).
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BusLogger } from './logger.js';
 
@@ -18,12 +19,12 @@ export function openConnection(
   connection.on('error', (err: unknown) => {
     if (down) return;
     down = true;
-    logger.warn({ err, connection: name }, 'bus: redis connection failed, reconnecting');
+    logger.warn({ err, connection: name }, 'redis connection failed, reconnecting');
   });
   connection.on('ready', () => {
     if (!down) return;
     down = false;
-    logger.warn({ connection: name }, 'bus: redis connection restored');
+    logger.warn({ connection: name }, 'redis connection restored');
   });
   return connection;
 }

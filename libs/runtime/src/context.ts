@@ -2,10 +2,12 @@ import { RecordingBus, SessionBus, type Transport } from '@sallyport/bus';
 import { loadConfig, type Config } from '@sallyport/config';
 import type { Keyring } from '@sallyport/crypto';
 import type { Database } from '@sallyport/db';
+import type { JobQueue } from '@sallyport/jobs';
 import { createLogger, type Logger } from '@sallyport/log';
 import { createRegistry, type ReadinessChecks, type Registry } from '@sallyport/observability';
 import { openBus } from './bus.js';
 import { openDatabaseFromConfig } from './database.js';
+import { openJobQueue } from './jobs.js';
 import { openKeyring } from './keyring.js';
 
 /** What every service's main builds before its own parts: settings, logs, metrics, stores. */
@@ -27,6 +29,8 @@ export interface ServiceContext extends BaseContext {
   bus: SessionBus;
   /** Session workers hand recorded sessions to the recorders here. */
   recordingBus: RecordingBus;
+  /** Background jobs (recording finalisation, retention); connects only once used. */
+  jobs: JobQueue;
 }
 
 /**
@@ -53,19 +57,24 @@ export async function openBaseContext(
   };
 }
 
-/** The base context and the bus: over Redis, or in memory in embedded mode. */
+/** The base context, the bus and the job queue: over Redis, or in memory in embedded mode. */
 export async function openServiceContext(
   service: string,
   options: { embedded: boolean },
 ): Promise<ServiceContext> {
   const base = await openBaseContext(service, options);
   const transport = openBus(base.config, base.log, { allowMemory: options.embedded });
+  const jobs = openJobQueue(base.config, base.log, base.registry, {
+    allowMemory: options.embedded,
+  });
   return {
     ...base,
     transport,
     bus: new SessionBus(transport),
     recordingBus: new RecordingBus(transport),
+    jobs,
+    // Jobs and the bus share REDIS_URL: the bus's check answers for both.
     checks: { ...base.checks, bus: () => transport.ping() },
-    close: () => [['bus', () => transport.close()], ...base.close()],
+    close: () => [['jobs', () => jobs.close()], ['bus', () => transport.close()], ...base.close()],
   };
 }

@@ -6,6 +6,7 @@ export {
 } from './context.js';
 export { openKeyring } from './keyring.js';
 export { openBus } from './bus.js';
+export { openJobQueue } from './jobs.js';
 export { openDatabaseFromConfig } from './database.js';
 export { onShutdown } from './shutdown.js';
 export { runMain } from './main.js';

@@ -8,8 +8,8 @@ import { startSessionWorker, workerOptionsFrom } from '@sallyport/session-worker
 import { startSftpWorker } from '@sallyport/sftp-worker';
 
 // Embedded mode: every service in this one process. With no configuration the database is
-// PGlite under the data directory and the bus is in memory; DATABASE_URL and REDIS_URL switch
-// either to the real thing.
+// PGlite under the data directory, and the bus and the job queue are in memory; DATABASE_URL
+// and REDIS_URL switch them to the real thing (REDIS_URL: the bus and BullMQ).
 runMain('sallyport', async () => {
   const ctx = await openServiceContext('sallyport', { embedded: true });
   const { config } = ctx;

@@ -1,13 +1,26 @@
 import { createHash } from 'node:crypto';
 import type { RecordingBus } from '@sallyport/bus';
 import type { PrismaClient } from '@sallyport/db';
+import type { Job } from '@sallyport/jobs';
 import type { RecordingStore } from '@sallyport/recording';
 import type { RecorderMetrics } from './metrics.js';
+
+/** The job queue of finalisations, one job per recording (its id is the job's id). */
+export const FINALISE_QUEUE = 'recording-finalise';
+
+/** The recording a finalisation job is for; a job without one fails, and says so. */
+export function recordingIdOf(job: Job): string {
+  const { recordingId } = job.data;
+  if (typeof recordingId !== 'string' || recordingId === '')
+    throw new Error(`finalisation job ${job.id} names no recording`);
+  return recordingId;
+}
 
 /**
  * The finalisation job: the final chunk is on disk and checkpointed; now fix the file's digest
  * in the database and drop the session's record stream. Idempotent: a job run twice (its first
- * run died before acknowledging) finds the digest set and only deletes the stream again.
+ * run's worker died before the job was marked done) finds the digest set and only deletes the
+ * stream again.
  */
 export async function finaliseRecording(
   recordingId: string,

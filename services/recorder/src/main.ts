@@ -4,8 +4,9 @@ import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
 import { recorderOptionsFrom } from './options.js';
 import { startRecorder } from './recorder.js';
 
-// The recorder as its own process (distributed mode): Redis, PostgreSQL and a recordings
-// directory shared with the gateways required.
+// The recorder as its own process (distributed mode): Redis (the bus, and BullMQ for its
+// finalisation and retention jobs), PostgreSQL and a recordings directory shared with the
+// gateways required.
 runMain('recorder', async () => {
   const ctx = await openServiceContext('recorder', { embedded: false });
   const { config } = ctx;

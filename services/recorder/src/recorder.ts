@@ -1,9 +1,10 @@
 import type { RecordingRequest } from '@sallyport/bus';
 import type { Recording } from '@sallyport/db';
+import type { JobQueue } from '@sallyport/jobs';
 import type { Registry } from '@sallyport/observability';
-import { finaliseRecording } from './finalise.js';
+import { FINALISE_QUEUE, finaliseRecording, recordingIdOf } from './finalise.js';
 import { createRecorderMetrics } from './metrics.js';
-import { sweepRecordings } from './retention.js';
+import { RETENTION_QUEUE, sweepRecordings } from './retention.js';
 import { SessionRecording, type RecordingServices } from './session-recording.js';
 
 export interface RecorderOptions {
@@ -25,6 +26,8 @@ export interface RecorderOptions {
 
 export interface RecorderDeps extends RecordingServices {
   registry: Registry;
+  /** Runs finalisation and the retention job (BullMQ in distributed mode). */
+  jobs: JobQueue;
   clock?: () => Date;
 }
 
@@ -38,6 +41,9 @@ export interface Recorder {
 
 const ADOPT_BATCH = 100;
 const STOP_GRACE_MS = 2_000;
+// Finalising reads a whole file: a few at once keep a burst of ended sessions from queueing
+// behind one large recording.
+const FINALISE_CONCURRENCY = 4;
 
 /**
  * The recorder service: takes recording requests from the bus while it has room, records each
@@ -45,7 +51,7 @@ const STOP_GRACE_MS = 2_000;
  * jobs, and the retention job.
  */
 export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Recorder {
-  const { recordingBus, prisma, log } = deps;
+  const { recordingBus, prisma, log, jobs } = deps;
   const metrics = createRecorderMetrics(deps.registry);
   const now = deps.clock ?? (() => new Date());
   const tasks = new Map<string, { recording: SessionRecording; done: Promise<void> }>();
@@ -87,6 +93,10 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
     }
   }
 
+  /** Deduplicated while pending: a finalisation asked for twice runs once. */
+  const requestFinalisation = (recordingId: string) =>
+    jobs.add(FINALISE_QUEUE, { recordingId }, { jobId: recordingId });
+
   async function adopt(row: Recording): Promise<void> {
     // A finished recording (its request delivered again) must never be written to again.
     if (stopped || row.status !== 'recording' || tasks.has(row.sessionId)) return;
@@ -96,7 +106,7 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
     const done = recording
       .run()
       .then(async (outcome) => {
-        if (outcome) await recordingBus.requestFinalisation(row.id);
+        if (outcome) await requestFinalisation(row.id);
       })
       .catch((err: unknown) => log.error({ err, recordingId: row.id }, 'recording failed'))
       .finally(async () => {
@@ -124,13 +134,34 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
     },
     onError: (err) => log.warn({ err }, 'recording request failed'),
   });
-  const finalisations = recordingBus.serveFinalisations({
-    recorderId: options.recorderId,
-    handler: (recordingId) => finaliseRecording(recordingId, { ...deps, metrics }),
-    onError: (err) => log.warn({ err }, 'finalisation failed; it will be retried'),
-  });
 
-  /** Recordings left by a recorder that died, and finished ones whose finalisation was lost. */
+  const sweep = () =>
+    sweepRecordings({
+      prisma,
+      store: deps.store,
+      log,
+      retentionDays: options.retentionDays,
+      now: now(),
+    });
+  const jobWorkers = [
+    jobs.process(
+      FINALISE_QUEUE,
+      (job) => finaliseRecording(recordingIdOf(job), { ...deps, metrics }),
+      { concurrency: FINALISE_CONCURRENCY },
+    ),
+    jobs.process(RETENTION_QUEUE, async () => {
+      log.info(await sweep(), 'retention job done');
+    }),
+  ];
+  // Every recorder schedules it; the job queue keeps one schedule and runs it on one of them.
+  void jobs
+    .repeat(RETENTION_QUEUE, options.retentionIntervalMs ?? 3600_000)
+    .catch((err: unknown) => log.error({ err }, 'could not schedule the retention job'));
+
+  /**
+   * Recordings left by a recorder that died, and finished ones whose finalisation was lost (in
+   * embedded mode the job queue is in memory, and a crash loses what it held).
+   */
   async function adoptOrphans(): Promise<void> {
     const open = await prisma.recording.findMany({
       where: { OR: [{ status: 'recording' }, { digest: null }] },
@@ -141,41 +172,19 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
     const holders = await recordingBus.sessionRecorders(open.map((r) => r.sessionId));
     for (const [i, row] of open.entries()) {
       if (holders[i] || tasks.has(row.sessionId)) continue;
-      if (row.status !== 'recording') await recordingBus.requestFinalisation(row.id);
+      if (row.status !== 'recording') await requestFinalisation(row.id);
       else if (hasCapacity()) await adopt(row);
     }
   }
 
-  const sweep = () =>
-    sweepRecordings({
-      prisma,
-      store: deps.store,
-      log,
-      retentionDays: options.retentionDays,
-      now: now(),
-    });
-
-  const retentionMs = options.retentionIntervalMs ?? 3600_000;
-  const timers = [
-    setInterval(
-      () =>
-        void adoptOrphans().catch((err: unknown) =>
-          log.warn({ err }, 'could not look for recordings to adopt'),
-        ),
-      options.adoptIntervalMs ?? recordingBus.leaseTtlMs,
-    ),
-    setInterval(
-      () =>
-        void (async () => {
-          if (await recordingBus.claimPeriodicJob('retention', options.recorderId, retentionMs)) {
-            const result = await sweep();
-            log.info(result, 'retention job done');
-          }
-        })().catch((err: unknown) => log.warn({ err }, 'retention job failed')),
-      retentionMs,
-    ),
-  ];
-  for (const timer of timers) timer.unref();
+  const timer = setInterval(
+    () =>
+      void adoptOrphans().catch((err: unknown) =>
+        log.warn({ err }, 'could not look for recordings to adopt'),
+      ),
+    options.adoptIntervalMs ?? recordingBus.leaseTtlMs,
+  );
+  timer.unref();
   log.info({ recorderId: options.recorderId }, 'recorder taking recordings');
 
   let stopping: Promise<void> | undefined;
@@ -187,13 +196,15 @@ export function startRecorder(options: RecorderOptions, deps: RecorderDeps): Rec
     stop: () =>
       (stopping ??= (async () => {
         stopped = true;
-        for (const timer of timers) clearInterval(timer);
-        await Promise.all([requests.stop(), finalisations.stop()]);
+        clearInterval(timer);
+        await requests.stop();
         // Sessions that have just ended (a worker stopping with us) get a moment to be sealed.
         const grace = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
         await Promise.race([Promise.all([...tasks.values()].map((t) => t.done)), grace]);
         for (const { recording } of tasks.values()) recording.stop();
         await Promise.all([...tasks.values()].map((t) => t.done));
+        // Last, so the finalisations those sessions asked for can still run here.
+        await Promise.all(jobWorkers.map((worker) => worker.close()));
         log.info('recorder stopped');
       })()),
   };

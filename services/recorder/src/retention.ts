@@ -2,6 +2,9 @@ import { appendAuditEvent, type PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { RecordingStore } from '@sallyport/recording';
 
+/** The job queue of the retention job, which every recorder schedules and one runs each time. */
+export const RETENTION_QUEUE = 'recording-retention';
+
 /** A file younger than this is never an orphan: its row may be about to be written. */
 const ORPHAN_GRACE_MS = 60 * 60 * 1000;
 const BATCH = 200;
