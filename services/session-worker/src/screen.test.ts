@@ -87,8 +87,11 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
   const lines = (count: number, text = (i: number) => `line ${i} ${'x'.repeat(i % 70)}`) =>
     Buffer.from(Array.from({ length: count }, (_, i) => `${text(i)}\r\n`).join(''));
 
-  /** Output arrives over many event-loop turns; the screen's checks answer in between. */
-  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  /**
+   * Output arrives over many event-loop turns, and the terminal (which parses on timers)
+   * answers the screen's checks in between.
+   */
+  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
   async function expectSameScreen(
     write: (screen: { write(d: Buffer): void }) => Promise<void>,

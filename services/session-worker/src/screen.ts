@@ -57,16 +57,23 @@ export class HeadlessScreen {
     this.terminal.loadAddon(this.serializer);
     this.filter = new ScrollOffFilter({
       feed: (data) => this.feed(data),
-      checkRun: (answer) => this.terminal.write('', () => answer(this.atRest())),
+      checkRun: (answer) =>
+        this.terminal.write('', () => {
+          answer(this.atRest());
+          this.onParsed(); // held output may have just been dropped
+        }),
       linesToKeep: () => 2 * Math.max(this.rows, this.terminal.rows) + scrollback + 1,
       holdMs: HOLD_MS,
       maxHeldBytes: MAX_HELD_BYTES,
     });
   }
 
-  /** Output the terminal has been given and not parsed yet: it parses more slowly than SSH. */
+  /**
+   * Output not parsed yet (given to the terminal, or held back while it catches up): the
+   * terminal parses more slowly than SSH delivers.
+   */
   get unparsedBytes(): number {
-    return this.unparsed;
+    return this.unparsed + this.filter.heldBytes;
   }
 
   /** Output bytes the terminal was spared parsing. */

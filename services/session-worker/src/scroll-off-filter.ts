@@ -31,7 +31,11 @@ export interface ScrollOffFilterOptions {
   linesToKeep(): number;
   /** A run is fed at the latest this long after it began, so an idle session holds nothing. */
   holdMs: number;
-  /** A run holding this many bytes is fed (lines too long to drop any). */
+  /**
+   * A run holding this many bytes is fed (lines too long to drop any) — unless it is waiting
+   * for `checkRun`'s answer, which comes once the terminal has parsed what it was given
+   * before: the run keeps holding, and `heldBytes` tells the caller to slow the output down.
+   */
   maxHeldBytes: number;
 }
 
@@ -73,7 +77,8 @@ interface Run {
 export class ScrollOffFilter {
   private scan: 'text' | 'esc' | 'csi' = 'text';
   /** The last two bytes of the previous write. */
-  private lastTwo: [number, number] = [0, 0];
+  private secondLast = 0;
+  private last = 0;
   /** Run position of the ESC that began the sequence being scanned. */
   private escAt = 0;
   private run: Run = newRun();
@@ -121,14 +126,17 @@ export class ScrollOffFilter {
       i += 1;
     }
     this.hold(data.subarray(from));
-    if (data.length >= 2) this.lastTwo = [data[data.length - 2]!, data[data.length - 1]!];
-    else if (data.length === 1) this.lastTwo = [this.lastTwo[1], data[0]!];
+    if (data.length > 0) {
+      this.secondLast = data.length >= 2 ? data[data.length - 2]! : this.last;
+      this.last = data[data.length - 1]!;
+    }
     this.cutIfPossible();
   }
 
   /** Records the "\r\n"s in data[start, end) where the run could be cut. */
   private noteLineEnds(data: Buffer, start: number, end: number, from: number): void {
-    const byteAt = (k: number): number => (k >= 0 ? data[k]! : this.lastTwo[2 + k]!);
+    const byteAt = (k: number): number =>
+      k >= 0 ? data[k]! : k === -1 ? this.last : this.secondLast;
     for (let lf = data.indexOf(LF, start); lf !== -1 && lf < end; lf = data.indexOf(LF, lf + 1)) {
       const crAt = this.run.length + (lf - 1 - from);
       // Not at a CR of an earlier run, and not right after a half-written UTF-8 character,
@@ -151,14 +159,31 @@ export class ScrollOffFilter {
     this.run = newRun();
   }
 
+  /** Output held back from the terminal (not dropped, not fed yet). */
+  get heldBytes(): number {
+    return this.run.check === 'no' ? 0 : this.run.length - this.run.heldFrom;
+  }
+
   private hold(data: Buffer): void {
     if (data.length === 0) return;
     const run = this.run;
-    run.timer ??= setTimeout(() => this.flush(), this.options.holdMs).unref();
+    run.timer ??= this.feedLater(run);
     run.length += data.length;
     if (run.check === 'no') return this.options.feed(data);
     run.chunks.push(data);
-    if (run.length - run.heldFrom > this.options.maxHeldBytes) this.flush();
+    if (run.check !== 'asked' && this.heldBytes > this.options.maxHeldBytes) this.flush();
+  }
+
+  /**
+   * Feeds the run after holdMs; later if it is waiting for its answer then, or ends inside a
+   * colour change (fed half-way, the terminal would not be at rest for the next run).
+   */
+  private feedLater(run: Run): NodeJS.Timeout {
+    return setTimeout(() => {
+      if (this.run !== run) return;
+      if (run.check === 'asked' || this.scan !== 'text') run.timer = this.feedLater(run);
+      else this.flush();
+    }, this.options.holdMs).unref();
   }
 
   private cutIfPossible(): void {
@@ -173,7 +198,9 @@ export class ScrollOffFilter {
         if (this.run !== run) return; // fed meanwhile
         if (ok) {
           run.check = 'yes';
-          return this.cutIfPossible();
+          this.cutIfPossible();
+          if (this.heldBytes > this.options.maxHeldBytes) this.flush();
+          return;
         }
         run.check = 'no';
         for (const chunk of run.chunks.splice(0)) this.options.feed(chunk);
@@ -182,7 +209,9 @@ export class ScrollOffFilter {
         run.sgrs = [];
       });
     }
-    if (run.check !== 'yes') return;
+    // Cutting costs a copy of the `keep` cut positions: waiting until there are twice as many
+    // makes it cheap per line, for a few more lines held.
+    if (run.check !== 'yes' || run.cuts.length <= 2 * keep) return;
     this.cut(run, run.cuts.length - keep);
   }
 
@@ -199,7 +228,7 @@ export class ScrollOffFilter {
     const dropped = run.sgrs.slice(0, count);
     let colours: Buffer[] = [];
     for (const [start, end] of dropped) {
-      const seq = this.heldBytes(run, start, end);
+      const seq = this.heldSlice(run, start, end);
       if (resetsAll(seq)) colours = [];
       colours.push(seq);
     }
@@ -213,7 +242,7 @@ export class ScrollOffFilter {
   }
 
   /** The held bytes between two run positions (they may span chunks). */
-  private heldBytes(run: Run, start: number, end: number): Buffer {
+  private heldSlice(run: Run, start: number, end: number): Buffer {
     const parts: Buffer[] = [];
     let chunkStart = run.heldFrom;
     for (const chunk of run.chunks) {
