@@ -23,8 +23,8 @@ export interface BenchConfig {
   sftp: { bytes: number; rounds: number };
   /** Before each measurement, wait up to this long for other processes to leave the CPUs idle. */
   quietWaitMs: number;
-  /** 'auto': on when the built protocol accepts the bench's ack message. */
-  acks: 'auto' | 'on' | 'off';
+  /** Acknowledge rendered output as the browser does ('off' only to see what acks cost). */
+  acks: 'on' | 'off';
   /** Write V8 CPU profiles of every Sallyport process here (node --cpu-prof). */
   cpuProfDir: string | undefined;
   outDir: string;
@@ -76,7 +76,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --contenders a,b     direct, distributed, embedded (default all)
   --sessions N         idle sessions per memory round (default 1000, quick 60)
   --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 1)
-  --acks on|off|auto   acknowledge rendered output (default auto: when the protocol has acks)
+  --acks on|off        acknowledge rendered output as the browser does (default on)
   --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
   --out DIR            where the JSON results go (default bench/results)
 `;
@@ -110,7 +110,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   let quietWaitS: number | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
   let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
-  let acks: BenchConfig['acks'] = 'auto';
+  let acks: BenchConfig['acks'] = 'on';
   let cpuProfDir: string | undefined;
   let outDir = 'bench/results';
   while (args.length > 0) {
@@ -136,7 +136,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         contenders = list(flag, ['direct', 'distributed', 'embedded'] as const);
         break;
       case '--acks':
-        acks = list(flag, ['on', 'off', 'auto'] as const)[0]!;
+        acks = list(flag, ['on', 'off'] as const)[0]!;
         break;
       case '--cpu-prof':
         cpuProfDir = take(flag);

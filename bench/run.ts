@@ -9,7 +9,6 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SshdHandle } from '../tests/harness/sshd.js';
-import { ackSupport } from './clients/acks.js';
 import type { BenchConfig, ScenarioName } from './config.js';
 import {
   CONTENDER_LABELS,
@@ -58,8 +57,7 @@ function rotate<T>(items: readonly T[], round: number): T[] {
 
 export async function runBench(config: BenchConfig): Promise<RawResults> {
   const startedAt = Date.now();
-  const acks = config.acks === 'auto' ? ackSupport() : config.acks;
-  const results = emptyResults(await describeRun(config, acks));
+  const results = emptyResults(await describeRun(config));
   const cleanups: Array<[string, () => Promise<unknown>]> = [];
   const cleanup = async (): Promise<void> => {
     for (const [name, step] of cleanups.splice(0).reverse()) {
@@ -81,7 +79,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     cleanups.push(['sshd', () => sshd.stop()]);
     const deployOptions: DeployOptions = {
       sshd,
-      acks: acks === 'on',
+      acks: config.acks === 'on',
       gateways: 2,
       maxSessions: 100,
       ...(config.cpuProfDir ? { env: profilerEnv(config.cpuProfDir) } : {}),
@@ -271,7 +269,7 @@ async function runSftp(
   }
 }
 
-async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> {
+async function describeRun(config: BenchConfig): Promise<RunMeta> {
   const sh = (cmd: string, args: string[]): string => {
     try {
       // Some tools (ssh -V) print their version on stderr.
@@ -306,7 +304,7 @@ async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> 
       dirty: sh('git', ['status', '--porcelain']).length > 0,
     },
     config: { ...config, scenarios: [...config.scenarios] },
-    acks,
+    acks: config.acks,
     loadAverage: { start: loadavg()[0] ?? 0, end: 0 },
     durationSeconds: 0,
     processes: {},

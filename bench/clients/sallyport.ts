@@ -1,7 +1,7 @@
 // A headless browser tab: speaks the terminal protocol (libs/protocol) exactly as the web UI's
 // terminal-socket.ts does — login cookie and Origin on the upgrade, binary frames for bytes,
-// JSON text frames for control, input only after `ready`, `close` to disconnect — plus
-// acknowledgements of rendered output once the protocol has them (acks.ts).
+// JSON text frames for control, input only after `ready`, `close` to disconnect — and
+// acknowledges what it has rendered, snapshots included (acks.ts).
 import WebSocket from 'ws';
 import type { ServerMessage } from '@sallyport/protocol';
 import { createAcker, type Acker } from './acks.js';
@@ -109,6 +109,11 @@ export class SallyportTerminal implements BenchTerminal {
       this.timing.phases[msg.type] ??= performance.now();
       this.control.push(msg);
       if (msg.type === 'ready') this.ready = true;
+      if (msg.type === 'snapshot') {
+        // A snapshot is rendered too, and the gateway counts its bytes among those sent.
+        this.ready = true;
+        this.acker.rendered(Buffer.byteLength(msg.data, 'utf8'));
+      }
       this.onControl?.(msg);
     });
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
