@@ -201,7 +201,8 @@ async function runIdle(config: BenchConfig, sshd: SshdHandle, results: RawResult
   const keys = config.contenders;
   const deployOptions: DeployOptions = {
     sshd,
-    acks: false, // idle sessions print nothing to acknowledge
+    // Each session prints its history before it idles; a browser acknowledges that.
+    acks: config.acks === 'on',
     gateways: 1,
     maxSessions: config.idle.sessions + 50,
   };
