@@ -82,6 +82,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
       acks: config.acks === 'on',
       gateways: 2,
       maxSessions: 100,
+      sftp: config.scenarios.has('sftp'),
       ...(config.cpuProfDir ? { env: profilerEnv(config.cpuProfDir) } : {}),
     };
     const contenders = new Map<ContenderKey, Contender>();
@@ -205,6 +206,7 @@ async function runIdle(config: BenchConfig, sshd: SshdHandle, results: RawResult
     acks: config.acks === 'on',
     gateways: 1,
     maxSessions: config.idle.sessions + 50,
+    sftp: false,
   };
   const deadline = 180_000 + config.idle.sessions * 400;
   for (let round = 0; round < config.idle.rounds; round++) {
@@ -258,9 +260,10 @@ async function runSftp(
           await attempt(results, `sftp · Sallyport · round ${round + 1}`, 600_000, async () => {
             const s = await measureSallyportSftp(distributed, f, config.sftp.bytes);
             results.sftp.sallyport.push(s);
-            return s.measured
-              ? `upload ${fmt(s.uploadMBps)} MB/s, download ${fmt(s.downloadMBps)} MB/s`
-              : `not measured: ${s.reason}`;
+            const growth = Object.entries(s.rssGrowth)
+              .map(([name, bytes]) => `${name} ${fmt(bytes / 2 ** 20)}`)
+              .join(', ');
+            return `upload ${fmt(s.uploadMBps)} MB/s, download ${fmt(s.downloadMBps)} MB/s; peak RSS growth MB: ${growth}`;
           });
         }
       }

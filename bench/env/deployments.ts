@@ -1,7 +1,7 @@
 // What the benchmark runs against: the private sshd (the target, and the direct baseline),
-// Sallyport in distributed mode (built gateway and session-worker processes on a private Redis
-// and a throw-away PostgreSQL database) and in embedded mode (one process, PGlite), each with
-// the sshd registered as a server and a logged-in admin.
+// Sallyport in distributed mode (built gateway, session-worker and sftp-worker processes on a
+// private Redis and a throw-away PostgreSQL database) and in embedded mode (one process,
+// PGlite), each with the sshd registered as a server and a logged-in admin.
 import { startSshd, type SshdHandle } from '../../tests/harness/sshd.js';
 import { startDistributed, startEmbedded } from '../../tests/support/sallyport.js';
 import { sshdServer } from '../../tests/support/target.js';
@@ -30,7 +30,12 @@ export interface Contender {
   /** The private Redis, in distributed mode. */
   redis?: RedisServer;
   /** Set for the Sallyport contenders. */
-  sallyport?: { target: SallyportTarget; admin: ApiClient };
+  sallyport?: {
+    target: SallyportTarget;
+    admin: ApiClient;
+    /** The sftp-worker behind the gateways' Files API, when the deployment has one. */
+    sftpWorker?: ProcRef;
+  };
 }
 
 export interface SallyportDeployment {
@@ -77,6 +82,8 @@ export interface DeployOptions {
   acks: boolean;
   gateways: number;
   maxSessions: number;
+  /** Distributed mode: also start an sftp-worker for the gateways' Files API. */
+  sftp: boolean;
   /** Extra environment, e.g. NODE_OPTIONS for --cpu-prof. */
   env?: Record<string, string>;
 }
@@ -87,6 +94,9 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
     const cluster = await startDistributed({
       gateways: options.gateways,
       workers: 1, // every session on one worker: its cost per session is what is measured
+      // One sftp-worker serves every gateway; startDistributed gives them its URL and the
+      // secret they sign requests with.
+      sftpWorkers: options.sftp ? 1 : 0,
       redisUrl: redis.url,
       env: { ...benchEnv(options.maxSessions), ...options.env },
     });
@@ -102,17 +112,24 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
         acks: options.acks,
       };
       const workerRef = { name: 'worker', pid: worker.proc.pid! };
+      const sftpWorker = cluster.sftpWorkers[0];
+      const sftpRef = sftpWorker && { name: 'sftp-worker', pid: sftpWorker.proc.pid! };
       return {
         contender: {
           key: 'distributed',
           opener: sallyportOpener(target),
-          serverProcs: [...gateways, workerRef, { name: 'redis', pid: redis.pid }],
+          serverProcs: [
+            ...gateways,
+            workerRef,
+            ...(sftpRef ? [sftpRef] : []),
+            { name: 'redis', pid: redis.pid },
+          ],
           metricsUrls: [
             ...cluster.gateways.map((g, i) => ({ name: `gateway-${i}`, url: `${g.url!}/metrics` })),
             { name: 'worker', url: `${worker.url!}/metrics` },
           ],
           redis,
-          sallyport: { target, admin: cluster.admin },
+          sallyport: { target, admin: cluster.admin, ...(sftpRef ? { sftpWorker: sftpRef } : {}) },
         },
         sessionHolder: workerRef,
         gateway: gateways[0]!,

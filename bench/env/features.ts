@@ -1,5 +1,5 @@
-// The HTTP API the bench assumes for features that have not landed yet: shared sessions (issue 3)
-// and SFTP (issue 5). Each probe asks the running gateway whether the route exists, so the
+// The HTTP API the bench assumes for a feature that had not landed when it was written: shared
+// sessions (issue 3). Each probe asks the running gateway whether the route exists, so the
 // scenarios measure as soon as the feature is there and report "not measured" until then. When a
 // feature lands with a different shape, this file is the one place to adjust.
 import type { ApiClient } from '../../tests/support/api.js';
@@ -54,23 +54,4 @@ export async function joinQuery(api: ApiClient, token: string): Promise<Record<s
     throw new Error(`joining a share failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return { sessionId: String((res.body as { sessionId: string }).sessionId) };
-}
-
-// ---- SFTP ------------------------------------------------------------------------------------
-//
-// Assumed shape (streaming, no whole file in memory on either side):
-//   GET /api/servers/:id/files?path=<dir>          → 200 {entries: [...]}
-//   GET /api/servers/:id/files/content?path=<file> → 200 the bytes
-//   PUT /api/servers/:id/files/content?path=<file> (body: the bytes) → 200/201/204
-
-export async function sftpAvailable(api: ApiClient, serverId: string): Promise<boolean> {
-  const res = await api.request(
-    'GET',
-    `/api/servers/${serverId}/files?path=${encodeURIComponent('.')}`,
-  );
-  return !missing(res);
-}
-
-export function sftpContentUrl(baseUrl: string, serverId: string, path: string): string {
-  return `${baseUrl}/api/servers/${serverId}/files/content?path=${encodeURIComponent(path)}`;
 }
