@@ -87,15 +87,24 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     };
     const contenders = new Map<ContenderKey, Contender>();
     if (config.contenders.includes('direct')) contenders.set('direct', directContender(sshd));
-    for (const key of ['distributed', 'embedded'] as const) {
-      if (!config.contenders.includes(key)) continue;
-      const deployment = await (key === 'distributed' ? deployDistributed : deployEmbedded)(
-        deployOptions,
-      );
-      cleanups.push([CONTENDER_LABELS[key], () => deployment.stop()]);
-      contenders.set(key, deployment.contender);
-      results.meta.processes[key] = deployment.contender.serverProcs;
-    }
+    // Both deployments start at once: start-up is most of what --quick waits for, and nothing
+    // is measured yet. Whatever started is stopped again, even if the other failed.
+    const keys = (['distributed', 'embedded'] as const).filter((k) =>
+      config.contenders.includes(k),
+    );
+    const deployed = await Promise.allSettled(
+      keys.map((key) =>
+        (key === 'distributed' ? deployDistributed : deployEmbedded)(deployOptions),
+      ),
+    );
+    keys.forEach((key, i) => {
+      const deployment = deployed[i]!;
+      if (deployment.status === 'rejected') return;
+      cleanups.push([CONTENDER_LABELS[key], () => deployment.value.stop()]);
+      contenders.set(key, deployment.value.contender);
+      results.meta.processes[key] = deployment.value.contender.serverProcs;
+    });
+    for (const d of deployed) if (d.status === 'rejected') throw d.reason;
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
 
