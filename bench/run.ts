@@ -155,12 +155,20 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     if (has('fanout') && distributed) {
       for (let round = 0; round < config.fanout.rounds; round++) {
         const done = await attempt(results, `fan-out · round ${round + 1}`, 300_000, async () => {
-          const fanout = await measureFanout(distributed, config.fanout);
-          results.fanout.push(fanout);
-          if (!fanout.measured) return `not measured: ${fanout.reason}`;
-          return `p99 lag ${fmt(quantile(fanout.lagMs, 0.99))} ms, ${fanout.disconnected} disconnected`;
+          const f = await measureFanout(distributed, config.fanout);
+          results.fanout.push(f);
+          const pct = (ms: number): string => `${fmt((ms / f.cpu.wallMs) * 100)}%`;
+          return (
+            `p99 lag ${fmt(quantile(f.lagMs, 0.99))} ms (owner ${fmt(quantile(f.ownerLagMs, 0.99))} ms), ` +
+            `${f.joiners} joiners at ${fmt(f.bytesPerSecond / 1e6)} MB/s: ${f.disconnected} disconnected, ` +
+            `${f.resynced} cut off, ${f.incomplete} missed lines; CPU: server ${pct(f.cpu.totalMs)}, ` +
+            `bench ${pct(f.cpu.clientMs)}, machine ${fmt(f.cpu.machineBusy * 100)}% busy; ` +
+            `loop delay p99 ms: ${Object.entries(f.loopLag)
+              .map(([name, lag]) => `${name} ${fmt(lag.p99)}`)
+              .join(', ')}`
+          );
         });
-        if (!done || results.fanout.at(-1)?.measured === false) break;
+        if (!done) break;
       }
     }
 

@@ -108,7 +108,6 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
         gatewayUrls: cluster.gateways.map((g) => g.url!),
         serverId,
         cookie: cluster.admin.cookie,
-        origin: cluster.admin.origin,
         acks: options.acks,
       };
       const workerRef = { name: 'worker', pid: worker.proc.pid! };
@@ -156,7 +155,6 @@ export async function deployEmbedded(options: DeployOptions): Promise<SallyportD
       gatewayUrls: [app.url],
       serverId,
       cookie: app.admin.cookie,
-      origin: app.admin.origin,
       acks: options.acks,
     };
     const ref = { name: 'embedded', pid: app.process.proc.pid! };

@@ -344,30 +344,7 @@ export function computeFigures(r: RawResults): Figure[] {
   });
 
   // ---- fan-out
-  const fanout: Figure = {
-    key: 'fanout_lag_p99_ms',
-    label: 'fan-out delivery lag p99 (1 MB/s to joiners on two gateways)',
-    unit: 'ms',
-    better: 'lower',
-    cells: {},
-    target: '≤ 20 ms, no joiner dropped',
-  };
-  const measured = r.fanout.flatMap((f) => (f.measured ? [f] : []));
-  if (measured.length > 0) {
-    const lag = measured.flatMap((f) => f.lagMs);
-    fanout.cells.distributed = sampleCell(lag, (a) => quantile(a, 0.99));
-    const dropped = measured.reduce((n, f) => n + f.disconnected, 0);
-    const v = atMost(fanout.cells.distributed?.value, 20, 'ms');
-    fanout.verdict =
-      dropped > 0
-        ? { status: 'missed', detail: `${v.detail}; ${dropped} joiner(s) disconnected` }
-        : v;
-  } else {
-    const reason = r.fanout.find((f) => !f.measured);
-    fanout.note = `not measured: ${reason && !reason.measured ? reason.reason : 'not run'}`;
-    fanout.verdict = { status: 'not measured', detail: fanout.note };
-  }
-  figures.push(fanout);
+  figures.push(...fanoutFigures(r));
 
   // ---- SFTP
   figures.push(...sftpFigures(r));
@@ -379,6 +356,108 @@ function missingReason(r: RawResults, scenarioLabel: string): string {
   return r.errors.some((e) => e.startsWith(scenarioLabel))
     ? 'not measured: failed (see Failures)'
     : 'not measured: not run';
+}
+
+function fanoutFigures(r: RawResults): Figure[] {
+  const runs = r.fanout;
+  const joiners = Math.max(0, ...runs.map((f) => f.joiners));
+  const gateways = Math.max(0, ...runs.map((f) => f.gateways));
+  const lag: Figure = {
+    key: 'fanout_lag_p99_ms',
+    label: `fan-out delivery lag p99 (1 MB/s to ${joiners} joiners on ${gateways} gateways)`,
+    unit: 'ms',
+    better: 'lower',
+    cells: {},
+    target: '≤ 20 ms, no joiner dropped',
+  };
+  if (runs.length === 0) {
+    lag.note = missingReason(r, 'fan-out');
+    lag.verdict = { status: 'not measured', detail: lag.note };
+    return [lag];
+  }
+  const all = runs.flatMap((f) => f.lagMs);
+  lag.cells.distributed = sampleCell(all, (a) => quantile(a, 0.99));
+  const dropped = (pick: (f: (typeof runs)[number]) => number): number =>
+    runs.reduce((n, f) => n + pick(f), 0);
+  const problems = [
+    [dropped((f) => f.disconnected), 'disconnected'],
+    [dropped((f) => f.resynced), 'cut off for lagging (shown a fresh snapshot)'],
+    [dropped((f) => f.incomplete), 'did not receive every line'],
+  ] as const;
+  const v = atMost(lag.cells.distributed?.value, 20, 'ms');
+  const drops = problems.filter(([n]) => n > 0).map(([n, what]) => `${n} joiner(s) ${what}`);
+  lag.verdict =
+    drops.length > 0 ? { status: 'missed', detail: `${v.detail}; ${drops.join(', ')}` } : v;
+  // Context for the verdict, Sallyport distributed only.
+  const row = (
+    key: string,
+    label: string,
+    unit: string,
+    cell: Cell | undefined,
+    better: Figure['better'] = 'lower',
+  ): Figure => ({
+    key: `fanout_${key}`,
+    label,
+    unit,
+    better,
+    cells: cell ? { distributed: cell } : {},
+  });
+  const cpuShare = (pick: (cpu: (typeof runs)[number]['cpu']) => number): Cell | undefined =>
+    roundCell(runs.map((f) => (pick(f.cpu) / f.cpu.wallMs) * 100));
+  const loopP99 = (names: (name: string) => boolean): Cell | undefined =>
+    roundCell(
+      runs.flatMap((f) => {
+        const lags = Object.entries(f.loopLag).flatMap(([n, l]) => (names(n) ? [l.p99] : []));
+        return lags.length > 0 ? [Math.max(...lags)] : [];
+      }),
+    );
+  const owner = runs.flatMap((f) => f.ownerLagMs);
+  return [
+    lag,
+    row(
+      'lag_p50_ms',
+      '… fan-out delivery lag, median',
+      'ms',
+      sampleCell(all, (a) => quantile(a, 0.5)),
+    ),
+    row(
+      'owner_lag_p99_ms',
+      '… lag at the owner (no fan-out), p99',
+      'ms',
+      sampleCell(owner, (a) => quantile(a, 0.99)),
+    ),
+    row(
+      'rate_mbps',
+      '… output rate the shell achieved',
+      'MB/s',
+      roundCell(runs.map((f) => f.bytesPerSecond / MB)),
+      'higher',
+    ),
+    row(
+      'server_cpu_pct',
+      '… server CPU during fan-out (all processes, of one core)',
+      '%',
+      cpuShare((cpu) => cpu.totalMs),
+    ),
+    row(
+      'loop_lag_p99',
+      '… event-loop delay p99, worst server process',
+      'ms',
+      loopP99((name) => name !== 'bench'),
+    ),
+    row(
+      'bench_loop_lag_p99',
+      "… the bench's own event-loop delay p99 (it adds to the lag measured)",
+      'ms',
+      loopP99((name) => name === 'bench'),
+    ),
+    row(
+      'client_cpu_pct',
+      "… the bench's own CPU (owner and joiners, of one core)",
+      '%',
+      cpuShare((cpu) => cpu.clientMs),
+    ),
+  ];
 }
 
 function sftpFigures(r: RawResults): Figure[] {
