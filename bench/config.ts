@@ -61,13 +61,15 @@ const QUICK: typeof FULL = {
     // Three, so the slope starts at the first checkpoint (see idle-memory.ts grow()): a fresh
     // process's start-up memory (PGlite's, in embedded mode) is not what a session costs.
     checkpoints: 3,
-    settleMs: 1_000,
+    // No verdict at this size anyway (report/figures.ts); half a second keeps it quick.
+    settleMs: 500,
     fillLines: 200,
     rounds: 1,
   },
   fanout: { joiners: 10, seconds: 5, bytesPerSecond: 1_000_000, rounds: 1 },
   sftp: { bytes: 32 * 1024 * 1024, rounds: 1 },
-  quietWaitMs: 1_000,
+  // Every step samples the machine for at least 0.5 s; on a busy machine, no longer than that.
+  quietWaitMs: 500,
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -77,7 +79,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
   --contenders a,b     direct, distributed, embedded (default all)
   --sessions N         idle sessions per memory round (default 1000, quick 60)
-  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 1)
+  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 0.5)
   --acks on|off        acknowledge rendered output as the browser does (default on)
   --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
   --out DIR            where the JSON results go (default bench/results)

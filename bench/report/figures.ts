@@ -45,6 +45,7 @@ const PHASE_LABELS: Record<string, string> = {
   open: 'WebSocket upgrade done',
   session: '`session` message (row written, bus watched)',
   ready: '`ready` message (worker connected, shell open)',
+  participants: '`participants` message (who is on the session)',
 };
 const fixed = (v: number, d = 2): string => (Number.isFinite(v) ? v.toFixed(d) : '—');
 
@@ -249,7 +250,11 @@ export function computeFigures(r: RawResults): Figure[] {
   };
   memory.verdict = atMost(dist(memory), 0.5, 'MB');
   if (idleN > 0 && idleN < 500) {
-    memory.verdict.detail += ` (only ${idleN} sessions: GC noise of a few MB swamps the slope; the full run uses 1,000)`;
+    // No verdict: a slope this noisy reads "met" as easily as "missed" (or negative).
+    memory.verdict = {
+      status: 'not measured',
+      detail: `${memory.verdict.detail} (only ${idleN} sessions: GC noise of a few MB swamps the slope; the full run uses 1,000)`,
+    };
   }
   const pss: Figure = {
     key: 'idle_pss_per_session_mb',
