@@ -23,8 +23,8 @@ export interface BenchConfig {
   sftp: { bytes: number; rounds: number };
   /** Before each measurement, wait up to this long for other processes to leave the CPUs idle. */
   quietWaitMs: number;
-  /** 'auto': on when the built protocol accepts the bench's ack message. */
-  acks: 'auto' | 'on' | 'off';
+  /** Acknowledge rendered output as the browser does ('off' only to see what acks cost). */
+  acks: 'on' | 'off';
   /** Write V8 CPU profiles of every Sallyport process here (node --cpu-prof). */
   cpuProfDir: string | undefined;
   outDir: string;
@@ -58,14 +58,18 @@ const QUICK: typeof FULL = {
   idle: {
     sessions: 60,
     concurrency: 16,
-    checkpoints: 2,
-    settleMs: 1_000,
+    // Three, so the slope starts at the first checkpoint (see idle-memory.ts grow()): a fresh
+    // process's start-up memory (PGlite's, in embedded mode) is not what a session costs.
+    checkpoints: 3,
+    // No verdict at this size anyway (report/figures.ts); half a second keeps it quick.
+    settleMs: 500,
     fillLines: 200,
     rounds: 1,
   },
   fanout: { joiners: 10, seconds: 5, bytesPerSecond: 1_000_000, rounds: 1 },
   sftp: { bytes: 32 * 1024 * 1024, rounds: 1 },
-  quietWaitMs: 1_000,
+  // Every step samples the machine for at least 0.5 s; on a busy machine, no longer than that.
+  quietWaitMs: 500,
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -75,8 +79,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
   --contenders a,b     direct, distributed, embedded (default all)
   --sessions N         idle sessions per memory round (default 1000, quick 60)
-  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 1)
-  --acks on|off|auto   acknowledge rendered output (default auto: when the protocol has acks)
+  --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 0.5)
+  --acks on|off        acknowledge rendered output as the browser does (default on)
   --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
   --out DIR            where the JSON results go (default bench/results)
 `;
@@ -110,7 +114,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   let quietWaitS: number | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
   let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
-  let acks: BenchConfig['acks'] = 'auto';
+  let acks: BenchConfig['acks'] = 'on';
   let cpuProfDir: string | undefined;
   let outDir = 'bench/results';
   while (args.length > 0) {
@@ -136,7 +140,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         contenders = list(flag, ['direct', 'distributed', 'embedded'] as const);
         break;
       case '--acks':
-        acks = list(flag, ['on', 'off', 'auto'] as const)[0]!;
+        acks = list(flag, ['on', 'off'] as const)[0]!;
         break;
       case '--cpu-prof':
         cpuProfDir = take(flag);

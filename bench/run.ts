@@ -9,7 +9,6 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SshdHandle } from '../tests/harness/sshd.js';
-import { ackSupport } from './clients/acks.js';
 import type { BenchConfig, ScenarioName } from './config.js';
 import {
   CONTENDER_LABELS,
@@ -58,8 +57,7 @@ function rotate<T>(items: readonly T[], round: number): T[] {
 
 export async function runBench(config: BenchConfig): Promise<RawResults> {
   const startedAt = Date.now();
-  const acks = config.acks === 'auto' ? ackSupport() : config.acks;
-  const results = emptyResults(await describeRun(config, acks));
+  const results = emptyResults(await describeRun(config));
   const cleanups: Array<[string, () => Promise<unknown>]> = [];
   const cleanup = async (): Promise<void> => {
     for (const [name, step] of cleanups.splice(0).reverse()) {
@@ -81,22 +79,32 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     cleanups.push(['sshd', () => sshd.stop()]);
     const deployOptions: DeployOptions = {
       sshd,
-      acks: acks === 'on',
+      acks: config.acks === 'on',
       gateways: 2,
       maxSessions: 100,
+      sftp: config.scenarios.has('sftp'),
       ...(config.cpuProfDir ? { env: profilerEnv(config.cpuProfDir) } : {}),
     };
     const contenders = new Map<ContenderKey, Contender>();
     if (config.contenders.includes('direct')) contenders.set('direct', directContender(sshd));
-    for (const key of ['distributed', 'embedded'] as const) {
-      if (!config.contenders.includes(key)) continue;
-      const deployment = await (key === 'distributed' ? deployDistributed : deployEmbedded)(
-        deployOptions,
-      );
-      cleanups.push([CONTENDER_LABELS[key], () => deployment.stop()]);
-      contenders.set(key, deployment.contender);
-      results.meta.processes[key] = deployment.contender.serverProcs;
-    }
+    // Both deployments start at once: start-up is most of what --quick waits for, and nothing
+    // is measured yet. Whatever started is stopped again, even if the other failed.
+    const keys = (['distributed', 'embedded'] as const).filter((k) =>
+      config.contenders.includes(k),
+    );
+    const deployed = await Promise.allSettled(
+      keys.map((key) =>
+        (key === 'distributed' ? deployDistributed : deployEmbedded)(deployOptions),
+      ),
+    );
+    keys.forEach((key, i) => {
+      const deployment = deployed[i]!;
+      if (deployment.status === 'rejected') return;
+      cleanups.push([CONTENDER_LABELS[key], () => deployment.value.stop()]);
+      contenders.set(key, deployment.value.contender);
+      results.meta.processes[key] = deployment.value.contender.serverProcs;
+    });
+    for (const d of deployed) if (d.status === 'rejected') throw d.reason;
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
 
@@ -147,12 +155,20 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     if (has('fanout') && distributed) {
       for (let round = 0; round < config.fanout.rounds; round++) {
         const done = await attempt(results, `fan-out · round ${round + 1}`, 300_000, async () => {
-          const fanout = await measureFanout(distributed, config.fanout);
-          results.fanout.push(fanout);
-          if (!fanout.measured) return `not measured: ${fanout.reason}`;
-          return `p99 lag ${fmt(quantile(fanout.lagMs, 0.99))} ms, ${fanout.disconnected} disconnected`;
+          const f = await measureFanout(distributed, config.fanout);
+          results.fanout.push(f);
+          const pct = (ms: number): string => `${fmt((ms / f.cpu.wallMs) * 100)}%`;
+          return (
+            `p99 lag ${fmt(quantile(f.lagMs, 0.99))} ms (owner ${fmt(quantile(f.ownerLagMs, 0.99))} ms), ` +
+            `${f.joiners} joiners at ${fmt(f.bytesPerSecond / 1e6)} MB/s: ${f.disconnected} disconnected, ` +
+            `${f.resynced} cut off, ${f.incomplete} missed lines; CPU: server ${pct(f.cpu.totalMs)}, ` +
+            `bench ${pct(f.cpu.clientMs)}, machine ${fmt(f.cpu.machineBusy * 100)}% busy; ` +
+            `loop delay p99 ms: ${Object.entries(f.loopLag)
+              .map(([name, lag]) => `${name} ${fmt(lag.p99)}`)
+              .join(', ')}`
+          );
         });
-        if (!done || results.fanout.at(-1)?.measured === false) break;
+        if (!done) break;
       }
     }
 
@@ -203,9 +219,11 @@ async function runIdle(config: BenchConfig, sshd: SshdHandle, results: RawResult
   const keys = config.contenders;
   const deployOptions: DeployOptions = {
     sshd,
-    acks: false, // idle sessions print nothing to acknowledge
+    // Each session prints its history before it idles; a browser acknowledges that.
+    acks: config.acks === 'on',
     gateways: 1,
     maxSessions: config.idle.sessions + 50,
+    sftp: false,
   };
   const deadline = 180_000 + config.idle.sessions * 400;
   for (let round = 0; round < config.idle.rounds; round++) {
@@ -259,9 +277,10 @@ async function runSftp(
           await attempt(results, `sftp · Sallyport · round ${round + 1}`, 600_000, async () => {
             const s = await measureSallyportSftp(distributed, f, config.sftp.bytes);
             results.sftp.sallyport.push(s);
-            return s.measured
-              ? `upload ${fmt(s.uploadMBps)} MB/s, download ${fmt(s.downloadMBps)} MB/s`
-              : `not measured: ${s.reason}`;
+            const growth = Object.entries(s.rssGrowth)
+              .map(([name, bytes]) => `${name} ${fmt(bytes / 2 ** 20)}`)
+              .join(', ');
+            return `upload ${fmt(s.uploadMBps)} MB/s, download ${fmt(s.downloadMBps)} MB/s; peak RSS growth MB: ${growth}`;
           });
         }
       }
@@ -271,7 +290,7 @@ async function runSftp(
   }
 }
 
-async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> {
+async function describeRun(config: BenchConfig): Promise<RunMeta> {
   const sh = (cmd: string, args: string[]): string => {
     try {
       // Some tools (ssh -V) print their version on stderr.
@@ -306,7 +325,7 @@ async function describeRun(config: BenchConfig, acks: string): Promise<RunMeta> 
       dirty: sh('git', ['status', '--porcelain']).length > 0,
     },
     config: { ...config, scenarios: [...config.scenarios] },
-    acks,
+    acks: config.acks,
     loadAverage: { start: loadavg()[0] ?? 0, end: 0 },
     durationSeconds: 0,
     processes: {},

@@ -1,33 +1,19 @@
 // Acknowledgements of rendered output, as the browser sends them for end-to-end flow control
-// (DESIGN.md "Flow control is end to end", issue 3). The protocol has no `ack` message yet; the
-// bench switches acknowledgements on by itself once @sallyport/protocol accepts the message
-// built by `ackMessage`, so the day the lead's change lands, the bench measures with acks.
-// If the final message differs in shape, `ackMessage` is the one place to change.
-import { clientMessageSchema, parseClientMessage } from '@sallyport/protocol';
+// (libs/protocol `ack`; services/gateway/ui/terminal-socket.ts): the total of terminal bytes
+// rendered on this socket, snapshots included, batched like the browser batches them.
+// Without acks a controlling client's shell pauses once the flow window is out, and a viewer
+// is cut off once it lags by a few MB.
+import type { ClientMessage } from '@sallyport/protocol';
 
-/** How many rendered bytes the client lets pile up before acknowledging them. */
-const ACK_EVERY_BYTES = 64 * 1024;
-/** A smaller amount is acknowledged once output pauses this long (an echo, a prompt). */
-const ACK_IDLE_MS = 5;
-
-/** The acknowledgement the bench assumes: total terminal bytes rendered on this socket. */
-export function ackMessage(renderedBytes: number): Record<string, unknown> {
-  return { type: 'ack', bytes: renderedBytes };
-}
-
-export type AckSupport = 'on' | 'off: the protocol has no ack message' | 'off: ack shape differs';
-
-/** Whether the built protocol (the one the services run) accepts our acknowledgement. */
-export function ackSupport(): AckSupport {
-  if (parseClientMessage(JSON.stringify(ackMessage(0))).ok) return 'on';
-  const hasAck = clientMessageSchema.options.some((o) => o.shape.type.value === ('ack' as string));
-  return hasAck ? 'off: ack shape differs' : 'off: the protocol has no ack message';
-}
+// The browser's batching (terminal-socket.ts ACK_BATCH_BYTES and ACK_DELAY_MS): an ack as soon
+// as this much was rendered since the last one, otherwise at most this long after a render.
+const ACK_BATCH_BYTES = 32 * 1024;
+const ACK_DELAY_MS = 16;
 
 export interface Acker {
   /** Output of `bytes` length was handed to the terminal (rendered). */
   rendered(bytes: number): void;
-  /** Stops the idle timer. */
+  /** Stops the timer. */
   stop(): void;
   readonly sent: number;
 }
@@ -45,13 +31,13 @@ export function createAcker(enabled: boolean, send: (text: string) => void): Ack
     if (total === acked) return;
     acked = total;
     sent += 1;
-    send(JSON.stringify(ackMessage(total)));
+    send(JSON.stringify({ type: 'ack', bytes: total } satisfies ClientMessage));
   };
   return {
     rendered(bytes) {
       total += bytes;
-      if (total - acked >= ACK_EVERY_BYTES) flush();
-      else timer ??= setTimeout(flush, ACK_IDLE_MS);
+      if (total - acked >= ACK_BATCH_BYTES) flush();
+      else timer ??= setTimeout(flush, ACK_DELAY_MS);
     },
     stop: () => clearTimeout(timer),
     get sent() {

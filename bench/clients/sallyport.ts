@@ -1,18 +1,21 @@
 // A headless browser tab: speaks the terminal protocol (libs/protocol) exactly as the web UI's
-// terminal-socket.ts does — login cookie and Origin on the upgrade, binary frames for bytes,
-// JSON text frames for control, input only after `ready`, `close` to disconnect — plus
-// acknowledgements of rendered output once the protocol has them (acks.ts).
+// terminal-socket.ts does — login cookie and the page's Origin on the upgrade, binary frames for
+// bytes, JSON text frames for control, input only after `ready`, `close` to disconnect — and
+// acknowledges what it has rendered, snapshots included (acks.ts).
 import WebSocket from 'ws';
 import type { ServerMessage } from '@sallyport/protocol';
 import { createAcker, type Acker } from './acks.js';
 import { PROMPT, type BenchTerminal, type OpenTiming, type TerminalOpener } from './terminal.js';
 
 export interface SallyportTarget {
-  /** Gateway base URLs (http://127.0.0.1:port); `gateway` in open() picks one. */
+  /**
+   * Gateway base URLs (http://127.0.0.1:port); `gateway` in open() picks one. Each gateway
+   * allows its own origin: a tab's Origin is that of the gateway that served the page.
+   */
   gatewayUrls: readonly string[];
   serverId: string;
+  /** The login cookie of the user who opens sessions (the admin). */
   cookie: string;
-  origin: string;
   acks: boolean;
 }
 
@@ -24,13 +27,19 @@ export function sallyportOpener(target: SallyportTarget): TerminalOpener {
 
 /**
  * Opens a terminal WebSocket (a new session) and resolves at the first prompt. `query` replaces
- * the new-session query, for attaching to an existing session (fan-out joiners): that resolves
- * once the gateway says the socket is attached (`snapshot` or `ready`), as a joiner may see no
- * new output until the session prints something.
+ * the new-session query, for attaching to an existing session (fan-out joiners, with their own
+ * login `cookie`): that resolves once the gateway says the socket is attached (`snapshot` or
+ * `ready`), as a joiner may see no new output until the session prints something.
  */
 export function openSallyport(
   target: SallyportTarget,
-  options: { cols?: number; rows?: number; gateway?: number; query?: Record<string, string> } = {},
+  options: {
+    cols?: number;
+    rows?: number;
+    gateway?: number;
+    query?: Record<string, string>;
+    cookie?: string;
+  } = {},
 ): Promise<SallyportTerminal> {
   const base = target.gatewayUrls[(options.gateway ?? 0) % target.gatewayUrls.length]!;
   const url = new URL('/api/terminal', base.replace(/^http/, 'ws'));
@@ -42,7 +51,7 @@ export function openSallyport(
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
   const startedAt = performance.now();
   const ws = new WebSocket(url, {
-    headers: { cookie: target.cookie, origin: target.origin },
+    headers: { cookie: options.cookie ?? target.cookie, origin: new URL(base).origin },
     perMessageDeflate: false, // the gateway does not offer it; say so and skip the negotiation
   });
   return new Promise((resolve, reject) => {
@@ -80,6 +89,11 @@ export class SallyportTerminal implements BenchTerminal {
   readonly control: ServerMessage[] = [];
   /** Text frames (control messages) received, for frame accounting. */
   textFrames = 0;
+  /**
+   * Snapshots received. A joiner gets one on attaching; any later one means the gateway cut it
+   * off for falling behind and resynchronised it, so it missed output.
+   */
+  snapshots = 0;
   private ready = false;
   private listener: (chunk: Buffer) => void = () => undefined;
   private onControl: ((msg: ServerMessage) => void) | undefined;
@@ -109,6 +123,12 @@ export class SallyportTerminal implements BenchTerminal {
       this.timing.phases[msg.type] ??= performance.now();
       this.control.push(msg);
       if (msg.type === 'ready') this.ready = true;
+      if (msg.type === 'snapshot') {
+        // A snapshot is rendered too, and the gateway counts its bytes among those sent.
+        this.snapshots += 1;
+        this.ready = true;
+        this.acker.rendered(Buffer.byteLength(msg.data, 'utf8'));
+      }
       this.onControl?.(msg);
     });
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
@@ -134,9 +154,7 @@ export class SallyportTerminal implements BenchTerminal {
       this.onControl = (msg) => {
         if (msg.type === 'exit' || msg.type === 'error') {
           reject(new Error(`session failed to open: ${JSON.stringify(msg)}`));
-        } else if (until === 'attached' && (msg.type as string) === 'snapshot') {
-          done();
-        } else if (until === 'attached' && msg.type === 'ready') {
+        } else if (until === 'attached' && (msg.type === 'snapshot' || msg.type === 'ready')) {
           done();
         }
       };
@@ -162,6 +180,14 @@ export class SallyportTerminal implements BenchTerminal {
   /** The Disconnect button: `close`, then wait for the gateway's `exit` and the socket close. */
   async close(): Promise<void> {
     if (this.ws.readyState === WebSocket.OPEN) this.sendText(JSON.stringify({ type: 'close' }));
+    const timeout = setTimeout(() => this.ws.terminate(), 5_000);
+    await this.closed;
+    clearTimeout(timeout);
+  }
+
+  /** Leaving the page: the socket closes, the session goes on without this participant. */
+  async detach(): Promise<void> {
+    this.ws.close(1000);
     const timeout = setTimeout(() => this.ws.terminate(), 5_000);
     await this.closed;
     clearTimeout(timeout);

@@ -1,7 +1,7 @@
 // What the benchmark runs against: the private sshd (the target, and the direct baseline),
-// Sallyport in distributed mode (built gateway and session-worker processes on a private Redis
-// and a throw-away PostgreSQL database) and in embedded mode (one process, PGlite), each with
-// the sshd registered as a server and a logged-in admin.
+// Sallyport in distributed mode (built gateway, session-worker and sftp-worker processes on a
+// private Redis and a throw-away PostgreSQL database) and in embedded mode (one process,
+// PGlite), each with the sshd registered as a server and a logged-in admin.
 import { startSshd, type SshdHandle } from '../../tests/harness/sshd.js';
 import { startDistributed, startEmbedded } from '../../tests/support/sallyport.js';
 import { sshdServer } from '../../tests/support/target.js';
@@ -30,7 +30,12 @@ export interface Contender {
   /** The private Redis, in distributed mode. */
   redis?: RedisServer;
   /** Set for the Sallyport contenders. */
-  sallyport?: { target: SallyportTarget; admin: ApiClient };
+  sallyport?: {
+    target: SallyportTarget;
+    admin: ApiClient;
+    /** The sftp-worker behind the gateways' Files API, when the deployment has one. */
+    sftpWorker?: ProcRef;
+  };
 }
 
 export interface SallyportDeployment {
@@ -58,11 +63,16 @@ export function directContender(sshd: SshdHandle): Contender {
   return { key: 'direct', opener: directOpener(sshd), serverProcs: [], metricsUrls: [] };
 }
 
-/** Settings every Sallyport process of the bench gets. */
+/**
+ * Settings every Sallyport process of the bench gets. The bench measures speed and memory, not
+ * limits: the memory scenario opens a thousand sessions within minutes, all as the admin, and
+ * all on one worker, which the defaults refuse (60 opens a minute and 20 open sessions per
+ * user, 500 sessions per worker) long before.
+ */
 function benchEnv(maxSessions: number): Record<string, string> {
   return {
-    // The memory scenario opens hundreds of sessions a minute as one user.
     SALLYPORT_CONNECTS_PER_MINUTE: '100000',
+    SALLYPORT_MAX_SESSIONS_PER_USER: String(maxSessions),
     SALLYPORT_WORKER_MAX_SESSIONS: String(maxSessions),
   };
 }
@@ -72,6 +82,8 @@ export interface DeployOptions {
   acks: boolean;
   gateways: number;
   maxSessions: number;
+  /** Distributed mode: also start an sftp-worker for the gateways' Files API. */
+  sftp: boolean;
   /** Extra environment, e.g. NODE_OPTIONS for --cpu-prof. */
   env?: Record<string, string>;
 }
@@ -82,6 +94,9 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
     const cluster = await startDistributed({
       gateways: options.gateways,
       workers: 1, // every session on one worker: its cost per session is what is measured
+      // One sftp-worker serves every gateway; startDistributed gives them its URL and the
+      // secret they sign requests with.
+      sftpWorkers: options.sftp ? 1 : 0,
       redisUrl: redis.url,
       env: { ...benchEnv(options.maxSessions), ...options.env },
     });
@@ -93,21 +108,27 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
         gatewayUrls: cluster.gateways.map((g) => g.url!),
         serverId,
         cookie: cluster.admin.cookie,
-        origin: cluster.admin.origin,
         acks: options.acks,
       };
       const workerRef = { name: 'worker', pid: worker.proc.pid! };
+      const sftpWorker = cluster.sftpWorkers[0];
+      const sftpRef = sftpWorker && { name: 'sftp-worker', pid: sftpWorker.proc.pid! };
       return {
         contender: {
           key: 'distributed',
           opener: sallyportOpener(target),
-          serverProcs: [...gateways, workerRef, { name: 'redis', pid: redis.pid }],
+          serverProcs: [
+            ...gateways,
+            workerRef,
+            ...(sftpRef ? [sftpRef] : []),
+            { name: 'redis', pid: redis.pid },
+          ],
           metricsUrls: [
             ...cluster.gateways.map((g, i) => ({ name: `gateway-${i}`, url: `${g.url!}/metrics` })),
             { name: 'worker', url: `${worker.url!}/metrics` },
           ],
           redis,
-          sallyport: { target, admin: cluster.admin },
+          sallyport: { target, admin: cluster.admin, ...(sftpRef ? { sftpWorker: sftpRef } : {}) },
         },
         sessionHolder: workerRef,
         gateway: gateways[0]!,
@@ -134,7 +155,6 @@ export async function deployEmbedded(options: DeployOptions): Promise<SallyportD
       gatewayUrls: [app.url],
       serverId,
       cookie: app.admin.cookie,
-      origin: app.admin.origin,
       acks: options.acks,
     };
     const ref = { name: 'embedded', pid: app.process.proc.pid! };

@@ -1,76 +1,69 @@
-// The HTTP API the bench assumes for features that have not landed yet: shared sessions (issue 3)
-// and SFTP (issue 5). Each probe asks the running gateway whether the route exists, so the
-// scenarios measure as soon as the feature is there and report "not measured" until then. When a
-// feature lands with a different shape, this file is the one place to adjust.
-import type { ApiClient } from '../../tests/support/api.js';
+// Shared sessions (issue 3) as a browser reaches them. The owner's Share dialog creates a link
+// whose token travels in the URL fragment (/join#<token>, never sent to a server); the joiner,
+// logged in as themselves, opens the link, the /join page redeems the token and then attaches
+// the terminal to the session by id (services/gateway/ui/pages/share-dialog.ts and join.ts;
+// tests/sharing.e2e.test.ts joins the same way).
+import { ApiClient } from '../../tests/support/api.js';
+import { runPool } from '../util.js';
 
-/**
- * The gateway answers a route it does not have with 404 "no such endpoint" (or 405 for a path
- * it knows with another method); a 404 about a missing session or server is something else.
- */
-function missing(res: { status: number; body: unknown }): boolean {
-  if (res.status === 405) return true;
-  const message = (res.body as { error?: { message?: string } } | undefined)?.error?.message;
-  return res.status === 404 && (message ?? '').startsWith('no such endpoint');
-}
+export type ShareMode = 'view' | 'control';
 
-// ---- shared sessions -------------------------------------------------------------------------
-//
-// Assumed shape:
-//   POST /api/sessions/:id/shares  {mode: 'view'|'control', expiresInMinutes}
-//        → 201 {share: {id, token}}
-//   POST /api/shares/join          {token} → 200 {sessionId, mode}
-//   WebSocket /api/terminal?sessionId=<id>   attaches to the session: a `snapshot` control
-//        message, then live output as binary frames (the same socket protocol as the owner's).
-
-export interface Share {
-  id: string;
-  token: string;
-}
-
-/** Creates a share of `sessionId`, or returns undefined when the gateway has no such API. */
-export async function createShare(
-  api: ApiClient,
+/** The Share dialog's "Create link": the link the owner sends to the people who join. */
+export async function createShareLink(
+  owner: ApiClient,
   sessionId: string,
-  mode: 'view' | 'control',
-): Promise<Share | undefined> {
-  const res = await api.request('POST', `/api/sessions/${sessionId}/shares`, {
+  mode: ShareMode,
+): Promise<string> {
+  const res = await owner.request('POST', `/api/sessions/${sessionId}/shares`, {
     mode,
     expiresInMinutes: 60,
   });
-  if (missing(res)) return undefined;
-  if (res.status !== 201 && res.status !== 200) {
-    throw new Error(`creating a share failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201) {
+    throw new Error(`creating a share link failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
-  const share = (res.body as { share?: Share }).share;
-  if (!share?.token) throw new Error(`share answer without a token: ${JSON.stringify(res.body)}`);
-  return share;
+  const url = (res.body as { url?: unknown }).url;
+  if (typeof url !== 'string' || new URL(url).hash.length <= 1) {
+    throw new Error(`share answer without a /join#<token> link: ${JSON.stringify(res.body)}`);
+  }
+  return url;
 }
 
-/** Exchanges a share token for the query that attaches a joiner's terminal socket. */
-export async function joinQuery(api: ApiClient, token: string): Promise<Record<string, string>> {
-  const res = await api.request('POST', '/api/shares/join', { token });
+/**
+ * The /join page of `joiner`'s gateway: takes the token out of the link's fragment and redeems
+ * it; answers the query with which the terminal socket attaches to the shared session.
+ */
+export async function joinQuery(joiner: ApiClient, link: string): Promise<Record<string, string>> {
+  const token = decodeURIComponent(new URL(link).hash.slice(1));
+  const res = await joiner.request('POST', '/api/shares/redeem', { token });
   if (res.status !== 200) {
-    throw new Error(`joining a share failed: ${res.status} ${JSON.stringify(res.body)}`);
+    throw new Error(`redeeming a share link failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return { sessionId: String((res.body as { sessionId: string }).sessionId) };
 }
 
-// ---- SFTP ------------------------------------------------------------------------------------
-//
-// Assumed shape (streaming, no whole file in memory on either side):
-//   GET /api/servers/:id/files?path=<dir>          → 200 {entries: [...]}
-//   GET /api/servers/:id/files/content?path=<file> → 200 the bytes
-//   PUT /api/servers/:id/files/content?path=<file> (body: the bytes) → 200/201/204
+const JOINER_PASSWORD = 'bench-joiner-password';
 
-export async function sftpAvailable(api: ApiClient, serverId: string): Promise<boolean> {
-  const res = await api.request(
-    'GET',
-    `/api/servers/${serverId}/files?path=${encodeURIComponent('.')}`,
-  );
-  return !missing(res);
-}
-
-export function sftpContentUrl(baseUrl: string, serverId: string, path: string): string {
-  return `${baseUrl}/api/servers/${serverId}/files/content?path=${encodeURIComponent(path)}`;
+/**
+ * `count` people to join as, each logged in at a gateway in turn. They are separate users: a
+ * share redeemed by the session's own owner just reattaches the owner. Created on first use
+ * (an existing one is only logged in), so later rounds on the same deployment reuse them.
+ */
+export async function joinerAccounts(
+  admin: ApiClient,
+  gatewayUrls: readonly string[],
+  count: number,
+): Promise<ApiClient[]> {
+  return runPool(count, 4, async (i) => {
+    const username = `bench-joiner-${i + 1}`;
+    const created = await admin.request('POST', '/api/users', {
+      username,
+      password: JOINER_PASSWORD,
+    });
+    if (created.status !== 201 && created.status !== 409) {
+      throw new Error(`creating ${username} failed: ${created.status}`);
+    }
+    const client = new ApiClient(gatewayUrls[i % gatewayUrls.length]!);
+    await client.login(username, JOINER_PASSWORD);
+    return client;
+  });
 }

@@ -1,48 +1,76 @@
-// SFTP transfer: upload and download of one file, by OpenSSH's `sftp` client (the baseline)
-// and through Sallyport's file API, with the server processes' peak RSS growth. The Sallyport
-// half needs the SFTP feature (issue 5) and says "not measured" until the gateway has it.
-import { createReadStream } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// SFTP transfer: upload and download of one random file by OpenSSH's `sftp` client (the
+// baseline) and through Sallyport's Files API as the browser's Files page uses it (a PUT of the
+// raw bytes to /files/upload, a GET of /files/download), with the server processes' peak RSS
+// growth. Every transfer is checked (size and SHA-256 against the source) outside the timed
+// part, so a broken transfer fails the measurement instead of counting as fast.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import { run } from '../../tests/harness/processes.js';
-import type { SshdHandle } from '../../tests/harness/sshd.js';
+import { ensureTestUser, type SshdHandle } from '../../tests/harness/sshd.js';
+import type { ApiClient } from '../../tests/support/api.js';
+import { filesPath, upload } from '../../tests/support/files.js';
+import { userDir } from '../../tests/support/sftp-fixture.js';
 import type { Contender } from '../env/deployments.js';
-import { sftpAvailable, sftpContentUrl } from '../env/features.js';
 import { rssBytes } from '../measure/proc.js';
-
-export interface SftpOptions {
-  bytes: number;
-}
 
 export interface Transfer {
   uploadMBps: number;
   downloadMBps: number;
 }
 
-export type SftpResult =
-  ({ measured: true; peakRssGrowth: number } & Transfer) | { measured: false; reason: string };
+export interface SftpResult extends Transfer {
+  /** Peak RSS growth over the transfers of each server process, bytes. */
+  rssGrowth: Record<string, number>;
+  /** The name of the sftp-worker among them (its growth has a target). */
+  sftpWorker: string;
+}
 
 export interface SftpFixture {
-  dir: string;
+  /** A local random file of the size measured, and its SHA-256. */
   source: string;
+  sha256: string;
+  /** Where downloads go locally. */
+  dir: string;
+  /** A directory of the test user's on the target, where uploads go. */
+  remoteDir: string;
   keyFile: string;
   cleanup(): Promise<void>;
 }
 
 const MB = 1e6;
 
-/** A local random file of `bytes` and the sshd's client key, in a temp dir. */
+/** The local random file, the sshd's client key, and a directory on the target. */
 export async function sftpFixture(sshd: SshdHandle, bytes: number): Promise<SftpFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'sallyport-bench-sftp-'));
-  const source = join(dir, 'source.bin');
-  await run('sh', ['-c', `head -c ${bytes} /dev/urandom > "$1"`, 'sh', source]);
-  const keyFile = join(dir, 'id');
-  await writeFile(keyFile, sshd.privateKey, { mode: 0o600 });
-  await chmod(keyFile, 0o600);
-  return { dir, source, keyFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  let remote: Awaited<ReturnType<typeof userDir>> | undefined;
+  try {
+    remote = await userDir((await ensureTestUser()).home, 'bench-sftp');
+    const source = join(dir, 'source.bin');
+    await run('sh', ['-c', `head -c ${bytes} /dev/urandom > "$1"`, 'sh', source]);
+    const keyFile = join(dir, 'id');
+    await writeFile(keyFile, sshd.privateKey, { mode: 0o600 });
+    await chmod(keyFile, 0o600);
+    return {
+      source,
+      sha256: await fileSha256(source),
+      dir,
+      remoteDir: remote.path,
+      keyFile,
+      cleanup: async () => {
+        await remote?.remove();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await remote?.remove();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 /** OpenSSH's sftp client: put, then get the same file back; seconds include the login. */
@@ -51,97 +79,139 @@ export async function measureOpenSshSftp(
   fixture: SftpFixture,
   bytes: number,
 ): Promise<Transfer> {
-  const remote = `bench-${randomBytes(4).toString('hex')}.bin`;
-  const sftp = (batch: string): Promise<number> =>
-    (async () => {
-      const batchFile = join(fixture.dir, 'batch');
-      await writeFile(batchFile, batch);
-      const t0 = performance.now();
-      await run('sftp', [
-        '-q',
-        '-b',
-        batchFile,
-        '-P',
-        String(sshd.port),
-        '-i',
-        fixture.keyFile,
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'LogLevel=ERROR',
-        `${sshd.user}@${sshd.host}`,
-      ]);
-      return (performance.now() - t0) / 1000;
-    })();
+  const remote = join(fixture.remoteDir, `openssh-${randomBytes(4).toString('hex')}.bin`);
+  const local = join(fixture.dir, 'download.bin');
+  const sftp = async (batch: string): Promise<number> => {
+    const batchFile = join(fixture.dir, 'batch');
+    await writeFile(batchFile, batch);
+    const t0 = performance.now();
+    // -b: any failed command fails the run.
+    await run('sftp', [
+      '-q',
+      '-b',
+      batchFile,
+      '-P',
+      String(sshd.port),
+      '-i',
+      fixture.keyFile,
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      `${sshd.user}@${sshd.host}`,
+    ]);
+    return (performance.now() - t0) / 1000;
+  };
   try {
     const up = await sftp(`put ${fixture.source} ${remote}\n`);
-    const down = await sftp(`get ${remote} ${join(fixture.dir, 'download.bin')}\n`);
+    await expectSame(remote, fixture, bytes, 'OpenSSH sftp upload');
+    const down = await sftp(`get ${remote} ${local}\n`);
+    await expectSame(local, fixture, bytes, 'OpenSSH sftp download');
     return { uploadMBps: bytes / MB / up, downloadMBps: bytes / MB / down };
   } finally {
-    await sftp(`-rm ${remote}\n`).catch(() => undefined);
-    await rm(join(fixture.dir, 'download.bin'), { force: true });
+    await rm(remote, { force: true });
+    await rm(local, { force: true });
   }
 }
 
-/** The same through Sallyport's file API (features.ts has the assumed routes). */
+/**
+ * The same file up and back down through the gateway's Files API, which forwards to the
+ * sftp-worker; the peak RSS of every server process is sampled meanwhile.
+ */
 export async function measureSallyportSftp(
   contender: Contender,
   fixture: SftpFixture,
   bytes: number,
 ): Promise<SftpResult> {
-  const sallyport = contender.sallyport;
-  if (!sallyport) return { measured: false, reason: 'not a Sallyport contender' };
-  const { admin, target } = sallyport;
-  if (!(await sftpAvailable(admin, target.serverId))) {
-    return { measured: false, reason: 'SFTP not available' };
-  }
-  const url = sftpContentUrl(
-    target.gatewayUrls[0]!,
-    target.serverId,
-    `bench-${randomBytes(4).toString('hex')}.bin`,
-  );
-  const headers = { cookie: admin.cookie, origin: admin.origin };
-  const baseline = contender.serverProcs.map((p) => rssBytes(p.pid));
-  let peak = 0;
+  const sftpWorker = contender.sallyport?.sftpWorker;
+  if (!sftpWorker) throw new Error('the deployment has no sftp-worker');
+  const { admin, target } = contender.sallyport!;
+  const path = join(fixture.remoteDir, `sallyport-${randomBytes(4).toString('hex')}.bin`);
+  const local = join(fixture.dir, 'download.bin');
+  // Warm up first (code paths, the pooled SFTP connection), so the baseline is the idle
+  // process and the growth is what the transfers hold.
+  const warm = await upload(admin, target.serverId, { path: `${path}.warm` }, 'warm');
+  if (warm.status !== 201) throw new Error(`warm-up upload failed: ${JSON.stringify(warm)}`);
+  const procs = contender.serverProcs;
+  const baseline = procs.map((p) => rssBytes(p.pid));
+  const peaks = [...baseline];
   const poll = setInterval(() => {
-    contender.serverProcs.forEach((p, i) => {
-      peak = Math.max(peak, rssBytes(p.pid) - baseline[i]!);
-    });
+    procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(p.pid))));
   }, 100);
   try {
     let t0 = performance.now();
-    // `duplex` (required for a streamed body) is missing from Node 20's RequestInit types.
-    const upload: RequestInit & { duplex: 'half' } = {
-      method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/octet-stream' },
-      body: Readable.toWeb(createReadStream(fixture.source)) as ReadableStream,
-      duplex: 'half',
-    };
-    const put = await fetch(url, upload);
-    if (!put.ok) throw new Error(`upload failed: ${put.status} ${await put.text()}`);
-    const up = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    const get = await fetch(url, { headers });
-    if (!get.ok || !get.body) throw new Error(`download failed: ${get.status}`);
-    let received = 0;
-    const reader = (get.body as ReadableStream<Uint8Array>).getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      received += chunk.value.byteLength;
+    const up = await upload(
+      admin,
+      target.serverId,
+      { path },
+      createReadStream(fixture.source),
+      bytes,
+    );
+    const upSeconds = (performance.now() - t0) / 1000;
+    const size = (up.body as { size?: unknown } | undefined)?.size;
+    if (up.status !== 201 || size !== bytes) {
+      throw new Error(`upload failed: ${up.status} ${JSON.stringify(up.body)}`);
     }
-    const down = (performance.now() - t0) / 1000;
-    if (received !== bytes) throw new Error(`downloaded ${received} bytes of ${bytes}`);
+    t0 = performance.now();
+    const status = await downloadToFile(
+      admin,
+      filesPath(target.serverId, 'download', { path }),
+      local,
+    );
+    const downSeconds = (performance.now() - t0) / 1000;
+    clearInterval(poll);
+    if (status !== 200) throw new Error(`download failed: ${status}`);
+    // The upload is checked by the download: a wrong upload cannot come back with the hash.
+    await expectSame(local, fixture, bytes, 'Sallyport download');
     return {
-      measured: true,
-      uploadMBps: bytes / MB / up,
-      downloadMBps: bytes / MB / down,
-      peakRssGrowth: peak,
+      uploadMBps: bytes / MB / upSeconds,
+      downloadMBps: bytes / MB / downSeconds,
+      rssGrowth: Object.fromEntries(procs.map((p, i) => [p.name, peaks[i]! - baseline[i]!])),
+      sftpWorker: sftpWorker.name,
     };
   } finally {
     clearInterval(poll);
-    await fetch(url, { method: 'DELETE', headers }).catch(() => undefined);
+    // The target is this machine: no need to go through the API to tidy up.
+    await rm(path, { force: true });
+    await rm(`${path}.warm`, { force: true });
+    await rm(local, { force: true });
   }
+}
+
+async function expectSame(
+  file: string,
+  fixture: SftpFixture,
+  bytes: number,
+  what: string,
+): Promise<void> {
+  const size = (await stat(file)).size;
+  if (size !== bytes) throw new Error(`${what}: ${size} of ${bytes} bytes`);
+  if ((await fileSha256(file)) !== fixture.sha256) throw new Error(`${what}: SHA-256 differs`);
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * The browser's download (a GET of the file's download URL with the login cookie), saved to
+ * `file` as a browser saves it and as OpenSSH's `get` does; answers the HTTP status.
+ */
+function downloadToFile(client: ApiClient, path: string, file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = get(
+      new URL(path, client.baseUrl),
+      { headers: { cookie: client.cookie } },
+      (res) => {
+        pipeline(res, createWriteStream(file)).then(() => resolve(res.statusCode ?? 0), reject);
+      },
+    );
+    req.on('error', reject);
+  });
 }
