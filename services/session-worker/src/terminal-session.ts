@@ -108,19 +108,24 @@ export class TerminalSession {
   /** Announces ownership and starts connecting; the connection continues in the background. */
   async start(): Promise<void> {
     const { bus, workerId, prisma } = this.deps;
-    this.stopListening = await bus.listenInput(this.id, (msg) => this.onInput(msg));
     this.timers.push(setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3)));
     this.timers.push(setInterval(() => this.sweepAttachments(), SWEEP_INTERVAL_MS));
-    await bus.publish(this.id, { type: 'accepted', workerId });
-    if (this.request.kind === 'shell') {
-      const claimed = await prisma.terminalSession.updateMany({
-        where: { id: this.id, endedAt: null },
-        data: { workerId },
-      });
-      // The browser may have left (and the gateway closed the row) while the request waited.
-      if (claimed.count === 0)
-        return this.end('closed', 'the client left before the session opened');
-    }
+    // Listening (then saying so: a gateway may send input from then on) and claiming the row
+    // are round trips that do not depend on each other: at once, the shell opens sooner.
+    const [, claimed] = await Promise.all([
+      bus
+        .listenInput(this.id, (msg) => this.onInput(msg))
+        .then((stop) => (this.stopListening = stop))
+        .then(() => bus.publish(this.id, { type: 'accepted', workerId })),
+      this.request.kind === 'shell'
+        ? prisma.terminalSession.updateMany({
+            where: { id: this.id, endedAt: null },
+            data: { workerId },
+          })
+        : { count: 1 },
+    ]);
+    // The browser may have left (and the gateway closed the row) while the request waited.
+    if (claimed.count === 0) return this.end('closed', 'the client left before the session opened');
     void this.connect().catch((err: unknown) => {
       this.log.error({ err }, 'session failed');
       return this.end('error', 'the session failed unexpectedly');

@@ -30,18 +30,21 @@ export async function openNewSession(
       clientIp,
     },
   });
-  await appendAuditEvent(deps.prisma, {
-    actorId: user.id,
-    actorName: user.username,
-    action: 'session.start',
-    targetType: 'server',
-    targetId: server.id,
-    serverId: server.id,
-    sessionId,
-    ip: clientIp,
-    details: { host: server.host, port: server.port, username: server.username },
-  });
-  await attachment.watch();
+  // Both before the request, but neither waits for the other: each is a round trip.
+  await Promise.all([
+    appendAuditEvent(deps.prisma, {
+      actorId: user.id,
+      actorName: user.username,
+      action: 'session.start',
+      targetType: 'server',
+      targetId: server.id,
+      serverId: server.id,
+      sessionId,
+      ip: clientIp,
+      details: { host: server.host, port: server.port, username: server.username },
+    }),
+    attachment.watch(),
+  ]);
   attachment.startAsOpener();
   attachment.send({
     type: 'session',
