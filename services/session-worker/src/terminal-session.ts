@@ -19,16 +19,18 @@ export interface SessionDeps extends ConnectDeps, RecordingDeps {
   bus: SessionBus;
   log: Logger;
   metrics: WorkerMetrics;
-  session: SessionTimings;
+  session: SessionSettings;
 }
 
-export interface SessionTimings {
+export interface SessionSettings {
   /** A session with nobody attached for this long ends. */
   idleTimeoutMs: number;
   /** The SSH channel pauses while a controlling client is this far behind. */
   flowWindowBytes: number;
   /** A socket whose gateway sent no heartbeat for this long is dropped. */
   attachmentTimeoutMs: number;
+  /** Lines of history the headless screen keeps for joiners (about 1.4 KB each per session). */
+  scrollbackLines: number;
 }
 
 // Output waiting to be published, or to be parsed by the headless screen, beyond these pauses
@@ -96,7 +98,12 @@ export class TerminalSession {
       },
       0,
     );
-    this.screen = new HeadlessScreen(request.cols, request.rows, () => this.updateFlow());
+    this.screen = new HeadlessScreen(
+      request.cols,
+      request.rows,
+      () => this.updateFlow(),
+      deps.session.scrollbackLines,
+    );
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
 import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
 import { createWorkerMetrics } from './metrics.js';
-import { TerminalSession, type SessionTimings } from './terminal-session.js';
+import { TerminalSession, type SessionSettings } from './terminal-session.js';
 
 export interface SessionWorkerOptions {
   /** Unique among workers; shown as the session's owner. */
@@ -14,7 +14,7 @@ export interface SessionWorkerOptions {
   /** A worker at this many sessions stops taking open requests, so others get them. */
   maxSessions: number;
   ssh: SshSettings;
-  session: SessionTimings;
+  session: SessionSettings;
 }
 
 export interface SessionWorkerDeps {
