@@ -149,6 +149,9 @@ export class ScrollOffFilter {
   flush(): void {
     const run = this.run;
     this.run = newRun();
+    // A sequence begun in the last run goes on in this one, which is never cut: the terminal
+    // is not at rest when it starts.
+    this.escAt = 0;
     clearTimeout(run.timer);
     for (const chunk of run.chunks) this.options.feed(chunk);
   }
