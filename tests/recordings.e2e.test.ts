@@ -179,8 +179,10 @@ describe('recording in distributed mode', () => {
 
   it('refuses a flipped byte, a truncation and swapped chunks, and audits each refusal', async () => {
     const owner = await open();
-    owner.type('seq 1 3000\n');
-    await owner.waitForOutput('\n3000\r\n');
+    // Output in separate bursts, so that it arrives as several events and fills several chunks
+    // (the worker sends what arrives in one event-loop turn as one).
+    owner.type('for i in 1 2 3 4 5 6; do seq 1 500; sleep 0.1; done; echo bursts-$((2*3))\n');
+    await owner.waitForOutput('\nbursts-6\r\n');
     const recording = await finish(owner);
     const file = path.join(cluster.recordingDir, `${recording.id}.sprec`);
     const original = await readFile(file);

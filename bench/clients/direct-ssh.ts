@@ -29,6 +29,8 @@ export function openDirect(
     client.once('error', fail);
     client.once('ready', () => {
       phases.authenticated = performance.now();
+      client.setNoDelay(true); // as Sallyport's session worker does
+
       client.shell(
         { term: 'xterm-256color', cols: options.cols ?? 80, rows: options.rows ?? 24 },
         (err, channel) => {

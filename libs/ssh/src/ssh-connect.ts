@@ -70,6 +70,8 @@ export async function connectSsh(
   return new Promise<ConnectResult>((resolve) => {
     const client = new ssh2.Client();
     client.once('ready', () => {
+      // Keystrokes go out at once, as OpenSSH does for interactive sessions (no Nagle delay).
+      client.setNoDelay(true);
       client.removeAllListeners('error');
       client.on('error', () => undefined); // later errors surface as the channel closing
       resolve({
