@@ -99,6 +99,8 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
       sftpWorkers: options.sftp ? 1 : 0,
       redisUrl: redis.url,
       env: { ...benchEnv(options.maxSessions), ...options.env },
+      // The sftp-workers get only their own environment: pass the profiler on to them too.
+      ...(options.env ? { sftpWorkerEnv: options.env } : {}),
     });
     try {
       const serverId = (await cluster.admin.createServer(sshdServer(options.sshd))).id;

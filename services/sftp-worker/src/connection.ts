@@ -1,6 +1,10 @@
 import type { Client, SFTPWrapper } from 'ssh2';
 import { ConnectionLost, OperationTimeout } from './errors.js';
 
+// SFTP servers must accept packets of 34,000 bytes (draft-ietf-secsh-filexfer-02 §3): 32 KiB
+// of data and the request around it.
+const MIN_REQUEST_BYTES = 32 * 1024;
+
 type Callback<T> = (err: Error | null | undefined, value?: T) => void;
 
 /**
@@ -42,6 +46,19 @@ export class SftpConnection {
         'posix-rename@openssh.com'
       ] !== undefined
     );
+  }
+
+  /**
+   * The most data the target takes in one read and one write request: what ssh2 learned from
+   * OpenSSH's limits extension, else the size every server must accept. ssh2 splits a larger
+   * request into several sent one after another, which would undo a transfer's pipelining.
+   */
+  get maxRequestBytes(): { read: number; write: number } {
+    const limits = this.sftp as SFTPWrapper & { _maxReadLen?: number; _maxWriteLen?: number };
+    return {
+      read: limits._maxReadLen ?? MIN_REQUEST_BYTES,
+      write: limits._maxWriteLen ?? MIN_REQUEST_BYTES,
+    };
   }
 
   touch(): void {

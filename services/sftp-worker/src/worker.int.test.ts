@@ -261,7 +261,10 @@ describe('the sftp-worker', () => {
 
   it('answers 429 to a user over the transfer limit, and takes more once one ends', async () => {
     const path = join(dir.path, 'root', 'slow.bin');
-    await writeFile(path, randomBytes(4 * 1024 * 1024));
+    // Far more than a download reads ahead (its window) plus what the sockets hold, so a
+    // download that is not read cannot finish.
+    const size = 32 * 1024 * 1024;
+    await writeFile(path, randomBytes(size));
     // Answered but not read: each download stays open, paused by backpressure.
     const open = await Promise.all([1, 2, 3, 4].map(() => fx.call(serverId, 'download', { path })));
     expect(open.map((r) => r.status)).toEqual([200, 200, 200, 200]);
@@ -274,7 +277,24 @@ describe('the sftp-worker', () => {
       await res.body?.cancel();
       return undefined;
     });
-    expect(Buffer.from(await again.arrayBuffer()).length).toBe(4 * 1024 * 1024);
+    expect(Buffer.from(await again.arrayBuffer()).length).toBe(size);
     await Promise.all(open.slice(1).map((r) => r.body!.cancel()));
+  });
+
+  it('moves the exact bytes up and down for sizes around a request and the read-ahead window', async () => {
+    const sizes = join(dir.path, 'sizes');
+    await mkdir(sizes);
+    await chownToTestUser(sizes);
+    const KiB = 1024;
+    for (const size of [0, 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 4096 * KiB + 1, 9000 * KiB]) {
+      const path = join(sizes, `${size}.bin`);
+      const data = randomBytes(size);
+      const up = await fx.call(serverId, 'upload', { path }, { body: data });
+      expect(await json(up)).toEqual({ status: 201, body: { path, size } });
+      expect((await readFile(path)).equals(data)).toBe(true);
+      const down = await fx.call(serverId, 'download', { path });
+      expect(down.status).toBe(200);
+      expect(Buffer.from(await down.arrayBuffer()).equals(data)).toBe(true);
+    }
   });
 });
