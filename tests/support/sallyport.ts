@@ -181,33 +181,48 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     return recorder;
   };
   const gateways: ServiceHandle[] = [];
-  // Gateways one after another: the first applies migrations and creates the admin.
-  for (let i = 0; i < (options.gateways ?? 1); i++) {
-    const port = await freePort();
-    gateways.push(
-      await spawnService(
-        `gateway-${i}`,
-        ENTRY.gateway,
-        {
-          ...shared,
-          SALLYPORT_PORT: String(port),
-          SALLYPORT_ADMIN_USER: ADMIN_USER,
-          SALLYPORT_ADMIN_PASSWORD: adminPassword,
-          ...(sftpWorkers.length > 0
-            ? { SALLYPORT_SFTP_WORKER_URL: sftpWorkers[i % sftpWorkers.length]!.url! }
-            : {}),
-          ...options.gatewayEnv,
-        },
-        { port, readyLog: /gateway listening/ },
-      ),
+  const stop = async (): Promise<void> => {
+    await Promise.all([...gateways, ...workers, ...recorders, ...sftpWorkers].map((p) => p.stop()));
+    await cleanupPrefix(prefix, redisUrl);
+    await db.drop();
+    await rm(recordingDir, { recursive: true, force: true });
+  };
+  try {
+    // Gateways one after another: the first applies migrations and creates the admin.
+    for (let i = 0; i < (options.gateways ?? 1); i++) {
+      const port = await freePort();
+      gateways.push(
+        await spawnService(
+          `gateway-${i}`,
+          ENTRY.gateway,
+          {
+            ...shared,
+            SALLYPORT_PORT: String(port),
+            SALLYPORT_ADMIN_USER: ADMIN_USER,
+            SALLYPORT_ADMIN_PASSWORD: adminPassword,
+            ...(sftpWorkers.length > 0
+              ? { SALLYPORT_SFTP_WORKER_URL: sftpWorkers[i % sftpWorkers.length]!.url! }
+              : {}),
+            ...options.gatewayEnv,
+          },
+          { port, readyLog: /gateway listening/ },
+        ),
+      );
+    }
+    await Promise.all(
+      Array.from({ length: options.workers ?? 2 }, (_, i) => addWorker(`worker-${i + 1}`)),
     );
+    for (let i = 0; i < (options.recorders ?? 0); i++) await addRecorder(`recorder-${i + 1}`);
+  } catch (err) {
+    // A service that failed to start must not leave the others running.
+    await stop().catch(() => undefined);
+    throw err;
   }
-  await Promise.all(
-    Array.from({ length: options.workers ?? 2 }, (_, i) => addWorker(`worker-${i + 1}`)),
-  );
-  for (let i = 0; i < (options.recorders ?? 0); i++) await addRecorder(`recorder-${i + 1}`);
   const admin = new ApiClient(gateways[0]!.url!);
-  await admin.login(ADMIN_USER, adminPassword);
+  await admin.login(ADMIN_USER, adminPassword).catch(async (err: unknown) => {
+    await stop().catch(() => undefined);
+    throw err;
+  });
   return {
     prefix,
     gateways,
@@ -222,13 +237,6 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     admin,
     addWorker,
     addRecorder,
-    stop: async () => {
-      await Promise.all(
-        [...gateways, ...workers, ...recorders, ...sftpWorkers].map((p) => p.stop()),
-      );
-      await cleanupPrefix(prefix, redisUrl);
-      await db.drop();
-      await rm(recordingDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
