@@ -127,26 +127,7 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     ...options.env,
     SALLYPORT_INTERNAL_SECRET: internalSecret,
   };
-  // The sftp-workers first, so gateways can be told where they are. They share PostgreSQL
-  // (and its migration lock) with the gateways, but not Redis.
   const sftpWorkers: ServiceHandle[] = [];
-  for (let i = 0; i < (options.sftpWorkers ?? 0); i++) {
-    const port = await freePort();
-    sftpWorkers.push(
-      await spawnService(
-        `sftp-worker-${i}`,
-        ENTRY.sftpWorker,
-        {
-          DATABASE_URL: db.url,
-          SALLYPORT_SECRET_KEY: shared.SALLYPORT_SECRET_KEY,
-          SALLYPORT_INTERNAL_SECRET: internalSecret,
-          SALLYPORT_SFTP_HTTP_PORT: String(port),
-          ...options.sftpWorkerEnv,
-        },
-        { port, readyLog: /sftp-worker listening/ },
-      ),
-    );
-  }
   const workers: ServiceHandle[] = [];
   const addWorker = async (id: string, env: Record<string, string> = {}) => {
     const port = await freePort();
@@ -188,6 +169,25 @@ export async function startDistributed(options: DistributedOptions = {}): Promis
     await rm(recordingDir, { recursive: true, force: true });
   };
   try {
+    // The sftp-workers first, so gateways can be told where they are. They share PostgreSQL
+    // (and its migration lock) with the gateways, but not Redis.
+    for (let i = 0; i < (options.sftpWorkers ?? 0); i++) {
+      const port = await freePort();
+      sftpWorkers.push(
+        await spawnService(
+          `sftp-worker-${i}`,
+          ENTRY.sftpWorker,
+          {
+            DATABASE_URL: db.url,
+            SALLYPORT_SECRET_KEY: shared.SALLYPORT_SECRET_KEY,
+            SALLYPORT_INTERNAL_SECRET: internalSecret,
+            SALLYPORT_SFTP_HTTP_PORT: String(port),
+            ...options.sftpWorkerEnv,
+          },
+          { port, readyLog: /sftp-worker listening/ },
+        ),
+      );
+    }
     // Gateways one after another: the first applies migrations and creates the admin.
     for (let i = 0; i < (options.gateways ?? 1); i++) {
       const port = await freePort();
