@@ -7,7 +7,7 @@ const { SerializeAddon } = serializePkg;
 
 // Enough history for someone who joins or comes back to scroll up a little; each line costs
 // about 1.4 KB on every session (SALLYPORT_SCREEN_SCROLLBACK_LINES sets it for the worker).
-const SCROLLBACK_LINES = 200;
+const SCROLLBACK_LINES = 100;
 // Plain text is held this long at most before the terminal parses it (see ScrollOffFilter).
 const HOLD_MS = 50;
 const MAX_HELD_BYTES = 512 * 1024;
