@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { HeadlessScreen } from './screen.js';
 
 const { Terminal } = headlessPkg;
+/** The worker's default history. */
+const HISTORY = 100;
 
 /** What a client shows after resetting to a snapshot: the text of every visible row. */
 async function render(state: { cols: number; rows: number; data: string }): Promise<string[]> {
@@ -18,7 +20,7 @@ async function render(state: { cols: number; rows: number; data: string }): Prom
 
 describe('HeadlessScreen', () => {
   it('snapshots exactly what was written before the call, not after', async () => {
-    const screen = new HeadlessScreen(20, 3);
+    const screen = new HeadlessScreen(20, 3, HISTORY);
     screen.write(Buffer.from('one\r\n'));
     const snap = screen.snapshot();
     screen.write(Buffer.from('two\r\n'));
@@ -28,7 +30,7 @@ describe('HeadlessScreen', () => {
   });
 
   it('carries the alternate screen, as a full-screen program leaves it', async () => {
-    const screen = new HeadlessScreen(20, 3);
+    const screen = new HeadlessScreen(20, 3, HISTORY);
     screen.write(Buffer.from('shell prompt\r\n\x1b[?1049h\x1b[2J\x1b[HEDITOR TEXT\x1b[3;1H~'));
     const rows = await render(await screen.snapshot());
     expect(rows).toEqual(['EDITOR TEXT', '', '~']);
@@ -37,7 +39,7 @@ describe('HeadlessScreen', () => {
 
   it('counts output given to the terminal and not parsed yet, and says when it parsed some', async () => {
     let parsed = 0;
-    const screen = new HeadlessScreen(80, 24, () => parsed++);
+    const screen = new HeadlessScreen(80, 24, HISTORY, () => parsed++);
     screen.write(Buffer.alloc(3_000_000, 'x'));
     const snapshot = screen.snapshot();
     expect(screen.unparsedBytes).toBe(3_000_000);
@@ -48,7 +50,7 @@ describe('HeadlessScreen', () => {
   });
 
   it('applies a resize in order with the writes around it', async () => {
-    const screen = new HeadlessScreen(10, 2);
+    const screen = new HeadlessScreen(10, 2, HISTORY);
     screen.write(Buffer.from('abc'));
     screen.resize(30, 4);
     const state = await screen.snapshot();
@@ -97,7 +99,7 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
     write: (screen: { write(d: Buffer): void }) => Promise<void>,
     size = { cols: 40, rows: 6, scrollback: 20 },
   ): Promise<HeadlessScreen> {
-    const screen = new HeadlessScreen(size.cols, size.rows, undefined, size.scrollback);
+    const screen = new HeadlessScreen(size.cols, size.rows, size.scrollback);
     const ref = reference(size.cols, size.rows, size.scrollback);
     await write(screen);
     await write(ref);
@@ -153,7 +155,7 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
       const size = { cols: 10 + Math.floor(random() * 40), rows, scrollback: (random() * 15) | 0 };
       const stream = randomOutput(random);
       const splits = stream.map(() => Math.floor(random() * 200));
-      const screen = new HeadlessScreen(size.cols, size.rows, undefined, size.scrollback);
+      const screen = new HeadlessScreen(size.cols, size.rows, size.scrollback);
       const ref = reference(size.cols, size.rows, size.scrollback);
       for (const [i, piece] of stream.entries()) {
         for (const target of [screen, ref]) {

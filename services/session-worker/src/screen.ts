@@ -5,9 +5,6 @@ import { ScrollOffFilter } from './scroll-off-filter.js';
 const { Terminal } = headlessPkg;
 const { SerializeAddon } = serializePkg;
 
-// Enough history for someone who joins or comes back to scroll up a little; each line costs
-// about 1.4 KB on every session (SALLYPORT_SCREEN_SCROLLBACK_LINES sets it for the worker).
-const SCROLLBACK_LINES = 100;
 // Plain text is held this long at most before the terminal parses it (see ScrollOffFilter).
 const HOLD_MS = 50;
 const MAX_HELD_BYTES = 512 * 1024;
@@ -45,12 +42,16 @@ export class HeadlessScreen {
   private rows: number;
   private unparsed = 0;
 
-  /** @param onParsed called each time the terminal has parsed a write (unparsedBytes fell) */
+  /**
+   * @param scrollback lines of history kept (SALLYPORT_SCREEN_SCROLLBACK_LINES; each costs about
+   *   1.4 KB on every session)
+   * @param onParsed called each time the terminal has parsed a write (unparsedBytes fell)
+   */
   constructor(
     cols: number,
     rows: number,
+    scrollback: number,
     private readonly onParsed: () => void = () => undefined,
-    scrollback = SCROLLBACK_LINES,
   ) {
     this.rows = rows;
     this.terminal = new Terminal({ cols, rows, scrollback, allowProposedApi: true });

@@ -98,11 +98,8 @@ export class TerminalSession {
       },
       0,
     );
-    this.screen = new HeadlessScreen(
-      request.cols,
-      request.rows,
-      () => this.updateFlow(),
-      deps.session.scrollbackLines,
+    this.screen = new HeadlessScreen(request.cols, request.rows, deps.session.scrollbackLines, () =>
+      this.updateFlow(),
     );
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
   }
