@@ -2,6 +2,7 @@
 // session worker uses (same library, same PTY request, keepalive on), so the difference between
 // this and Sallyport is exactly what Sallyport adds.
 import ssh2, { type ClientChannel } from 'ssh2';
+import { oneSessionOnly } from '@sallyport/ssh';
 import type { SshdInfo } from '../../tests/harness/sshd.js';
 import { PROMPT, type BenchTerminal, type OpenTiming, type TerminalOpener } from './terminal.js';
 
@@ -29,8 +30,6 @@ export function openDirect(
     client.once('error', fail);
     client.once('ready', () => {
       phases.authenticated = performance.now();
-      client.setNoDelay(true); // as Sallyport's session worker does
-
       client.shell(
         { term: 'xterm-256color', cols: options.cols ?? 80, rows: options.rows ?? 24 },
         (err, channel) => {
@@ -45,6 +44,7 @@ export function openDirect(
           );
         },
       );
+      oneSessionOnly(client); // as the session worker does
     });
     client.connect({
       host: target.host,
@@ -58,6 +58,7 @@ export function openDirect(
       // The bench's own sshd, on loopback: its key is not what is measured.
       hostVerifier: () => true,
     });
+    client.setNoDelay(true); // as the session worker does, from the first packet
   });
 }
 

@@ -69,6 +69,7 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
       username: 'alice',
       serverId: 'server-1',
       attachId: `attach-${n}`,
+      clientIp: '127.0.0.1',
       cols: 80,
       rows: 24,
       deadline: Date.now() + 30_000,

@@ -87,6 +87,7 @@ describe('open requests', () => {
       username: 'alice',
       serverId: 'server-1',
       attachId: 'attach-1',
+      clientIp: '203.0.113.7',
       cols: 80,
       rows: 24,
       deadline: 1_700_000_000_000,

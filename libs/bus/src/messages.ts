@@ -23,6 +23,8 @@ export interface OpenRequest {
   rows: number;
   /** The opener's attachment: it receives output from the first byte, without a snapshot. */
   attachId: string;
+  /** Where the opener connected from, as the gateway saw it: for the audit log. */
+  clientIp: string;
   /** Epoch ms after which the gateway has given up; a worker drops it unprocessed. */
   deadline: number;
 }

@@ -8,9 +8,13 @@ export {
   type SshAuth,
   type SshTarget,
 } from './ssh-connect.js';
+export { oneSessionOnly } from './one-session.js';
 export { TargetPolicy, type Cidr, type TargetCheck } from './target-policy.js';
 export {
+  connectPlanned,
   connectServer,
+  planConnection,
+  type ConnectionPlan,
   serverAuth,
   serverSecretContext,
   type ServerConnectDeps,

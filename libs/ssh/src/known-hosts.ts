@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@sallyport/db';
+import type { KnownHost, PrismaClient } from '@sallyport/db';
 import { fingerprintOf, keyTypeOf } from './host-key.js';
 
 export type HostKeyVerdict =
@@ -14,15 +14,23 @@ export class KnownHosts {
     private readonly policy: 'tofu' | 'strict',
   ) {}
 
-  /** The pinned key type for a host, so the connection can ask for that key first. */
-  async pinnedKeyType(host: string, port: number): Promise<string | undefined> {
-    const row = await this.prisma.knownHost.findUnique({ where: { host_port: { host, port } } });
-    return row?.keyType;
+  /**
+   * The key pinned for a host, read once per connection before it starts: the connection asks
+   * for that key type first, and checks the key presented against it without another round
+   * trip in the middle of the handshake.
+   */
+  pinned(host: string, port: number): Promise<KnownHost | null> {
+    return this.prisma.knownHost.findUnique({ where: { host_port: { host, port } } });
   }
 
-  async verify(host: string, port: number, keyBlob: Buffer): Promise<HostKeyVerdict> {
+  /** Checks a presented key against `pinned` (as `pinned()` gave it), pinning it on first use. */
+  async verify(
+    host: string,
+    port: number,
+    keyBlob: Buffer,
+    pinned: KnownHost | null,
+  ): Promise<HostKeyVerdict> {
     const fingerprint = fingerprintOf(keyBlob);
-    const pinned = await this.prisma.knownHost.findUnique({ where: { host_port: { host, port } } });
     if (pinned) {
       return pinned.fingerprint === fingerprint
         ? { kind: 'match', fingerprint }
@@ -44,7 +52,7 @@ export class KnownHosts {
       return { kind: 'pinned', fingerprint };
     } catch (err) {
       if ((err as { code?: string }).code !== 'P2002') throw err;
-      return this.verify(host, port, keyBlob);
+      return this.verify(host, port, keyBlob, await this.pinned(host, port));
     }
   }
 }

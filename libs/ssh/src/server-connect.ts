@@ -1,8 +1,8 @@
 import type { Keyring } from '@sallyport/crypto';
-import type { Server } from '@sallyport/db';
+import type { KnownHost, Server } from '@sallyport/db';
 import type { KnownHosts } from './known-hosts.js';
-import { connectSsh, type ConnectResult, type SshAuth } from './ssh-connect.js';
-import type { Cidr, TargetPolicy } from './target-policy.js';
+import { connectSsh, type ConnectResult, type SshAuth, type SshTarget } from './ssh-connect.js';
+import type { Cidr, TargetCheck, TargetPolicy } from './target-policy.js';
 
 /** The keyring context a server's stored secret is encrypted under. */
 export const serverSecretContext = (serverId: string, field: 'secret' | 'passphrase') =>
@@ -36,6 +36,10 @@ export interface ServerConnectDeps {
   ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
 }
 
+/** What is decided before a connection starts: the address, and the key pinned for the host. */
+export type ConnectionPlan =
+  { ok: true; target: SshTarget; pinned: KnownHost | null } | Extract<TargetCheck, { ok: false }>;
+
 /**
  * Connects to a registered server the way every service must: the target policy is checked on
  * the resolved address, and the host key is verified against the pinned one before any
@@ -45,16 +49,36 @@ export async function connectServer(
   server: Server,
   deps: ServerConnectDeps,
 ): Promise<ConnectResult> {
-  const target = await deps.policy.check(server.host);
-  if (!target.ok) return target;
-  return connectSsh(
-    {
-      host: server.host,
-      address: target.address,
-      port: server.port,
-      username: server.username,
-      auth: serverAuth(deps.keyring, server),
-    },
-    { knownHosts: deps.knownHosts, ...deps.ssh },
-  );
+  const plan = await planConnection(server, deps);
+  return plan.ok ? connectPlanned(plan, deps) : plan;
+}
+
+/**
+ * `connectServer` in two steps, for callers with other work to do while the connection is
+ * made: started after the plan, that work does not delay the plan's lookups.
+ */
+export async function planConnection(
+  server: Server,
+  deps: ServerConnectDeps,
+): Promise<ConnectionPlan> {
+  const [address, pinned] = await Promise.all([
+    deps.policy.check(server.host),
+    deps.knownHosts.pinned(server.host, server.port),
+  ]);
+  if (!address.ok) return address;
+  const target = {
+    host: server.host,
+    address: address.address,
+    port: server.port,
+    username: server.username,
+    auth: serverAuth(deps.keyring, server),
+  };
+  return { ok: true, target, pinned };
+}
+
+export function connectPlanned(
+  plan: Extract<ConnectionPlan, { ok: true }>,
+  deps: ServerConnectDeps,
+): Promise<ConnectResult> {
+  return connectSsh(plan.target, { knownHosts: deps.knownHosts, pinned: plan.pinned, ...deps.ssh });
 }

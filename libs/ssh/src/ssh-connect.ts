@@ -1,4 +1,5 @@
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
+import type { KnownHost } from '@sallyport/db';
 import { algorithmsFor } from './host-key.js';
 import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
 
@@ -25,6 +26,8 @@ export type ConnectResult =
 
 export interface ConnectOptions {
   knownHosts: KnownHosts;
+  /** The key pinned for the host, as `knownHosts.pinned()` gave it. */
+  pinned: KnownHost | null;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
 }
@@ -33,12 +36,9 @@ export interface ConnectOptions {
  * Opens an authenticated SSH connection, verifying the host key before any credential is sent,
  * and turns every way this can fail into a reason and a message a user can act on.
  */
-export async function connectSsh(
-  target: SshTarget,
-  options: ConnectOptions,
-): Promise<ConnectResult> {
+export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
-  const pinnedType = await options.knownHosts.pinnedKeyType(target.host, target.port);
+  const { pinned } = options;
   let verdict: HostKeyVerdict | undefined;
 
   const config: ConnectConfig = {
@@ -53,11 +53,11 @@ export async function connectSsh(
     ...('password' in target.auth
       ? { password: target.auth.password }
       : { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase }),
-    ...(pinnedType
-      ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinnedType) } } }
+    ...(pinned
+      ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinned.keyType) } } }
       : {}),
     hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
-      options.knownHosts.verify(target.host, target.port, key).then(
+      options.knownHosts.verify(target.host, target.port, key, pinned).then(
         (v) => {
           verdict = v;
           accept(v.kind === 'match' || v.kind === 'pinned');
@@ -70,8 +70,6 @@ export async function connectSsh(
   return new Promise<ConnectResult>((resolve) => {
     const client = new ssh2.Client();
     client.once('ready', () => {
-      // Keystrokes go out at once, as OpenSSH does for interactive sessions (no Nagle delay).
-      client.setNoDelay(true);
       client.removeAllListeners('error');
       client.on('error', () => undefined); // later errors surface as the channel closing
       resolve({
@@ -90,6 +88,10 @@ export async function connectSsh(
     });
     try {
       client.connect(config);
+      // No Nagle delay, from the first packet: the handshake sends messages back to back (the
+      // second would wait ~40 ms for the server's delayed ACK), and keystrokes go out at once,
+      // as OpenSSH does for interactive sessions.
+      client.setNoDelay(true);
     } catch (err) {
       // ssh2 throws synchronously for a key it cannot parse or decrypt.
       resolve({

@@ -1,7 +1,7 @@
 import type { EndReason, OpenRequest, RecordEvent, RecordingBus } from '@sallyport/bus';
-import type { PrismaClient, Server } from '@sallyport/db';
+import type { Server } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
-import { resolveRecordingPolicy } from '@sallyport/recording';
+import type { EffectivePolicy } from '@sallyport/recording';
 
 /**
  * What a session tells its recording as it happens. Sessions on servers that are not recorded
@@ -29,7 +29,6 @@ export const notRecording: SessionRecorder = {
 
 export interface RecordingDeps {
   recordingBus: RecordingBus;
-  prisma: PrismaClient;
   log: Logger;
   clock?: () => number;
 }
@@ -42,11 +41,11 @@ export interface RecordingDeps {
 export async function startRecording(
   request: OpenRequest,
   server: Server,
+  policy: EffectivePolicy,
   size: { cols: number; rows: number },
   deps: RecordingDeps,
   onFailure: (message: string) => void,
 ): Promise<SessionRecorder> {
-  const policy = await resolveRecordingPolicy(deps.prisma, server);
   if (!policy.enabled) return notRecording;
   const now = deps.clock ?? Date.now;
   await deps.recordingBus.requestRecording({

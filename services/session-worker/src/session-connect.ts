@@ -1,30 +1,48 @@
 import type { OpenRequest } from '@sallyport/bus';
 import type { PrismaClient, Server } from '@sallyport/db';
-import { connectServer, type ConnectResult, type ServerConnectDeps } from '@sallyport/ssh';
+import {
+  connectPlanned,
+  planConnection,
+  type ConnectResult,
+  type ServerConnectDeps,
+} from '@sallyport/ssh';
 
 export interface ConnectDeps extends ServerConnectDeps {
   prisma: PrismaClient;
 }
 
-export interface SessionConnectResult {
-  /** The server as it was loaded; null when it no longer exists. */
-  server: Server | null;
-  result: ConnectResult | { ok: false; reason: 'error'; message: string; hostKey?: undefined };
-}
+export type SessionConnectResult<T> =
+  | { server: null; result: { ok: false; reason: 'error'; message: string; hostKey?: undefined } }
+  | { server: Server; result: ConnectResult; alongside: T };
 
 /**
  * From an open request to an authenticated SSH connection: load the server, then connect as
- * every service does (libs/ssh: target policy, credentials, pinned host key).
+ * every service does (libs/ssh: target policy, credentials, pinned host key). `alongside` runs
+ * while the connection is being made (what must be done before the shell opens), started once
+ * the connection's own lookups are done so as not to delay them; if it fails, the connection is
+ * closed and its error thrown.
  */
-export async function connectForRequest(
+export async function connectForRequest<T>(
   request: OpenRequest,
   deps: ConnectDeps,
-): Promise<SessionConnectResult> {
+  alongside: (server: Server) => Promise<T>,
+): Promise<SessionConnectResult<T>> {
   const server = await deps.prisma.server.findUnique({ where: { id: request.serverId } });
   if (!server)
     return {
       server,
       result: { ok: false, reason: 'error', message: 'the server no longer exists' },
     };
-  return { server, result: await connectServer(server, deps) };
+  const plan = await planConnection(server, deps);
+  if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
+  const [connected, done] = await Promise.allSettled([
+    connectPlanned(plan, deps),
+    alongside(server),
+  ]);
+  if (done.status === 'rejected') {
+    if (connected.status === 'fulfilled' && connected.value.ok) connected.value.client.end();
+    throw done.reason;
+  }
+  if (connected.status === 'rejected') throw connected.reason;
+  return { server, result: connected.value, alongside: done.value };
 }

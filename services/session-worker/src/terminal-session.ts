@@ -1,6 +1,8 @@
 import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
-import { appendAuditEvent } from '@sallyport/db';
+import { appendAuditEvent, type Server } from '@sallyport/db';
+import { resolveRecordingPolicy, type EffectivePolicy } from '@sallyport/recording';
+import { oneSessionOnly } from '@sallyport/ssh';
 import type { Logger } from '@sallyport/log';
 import type { WorkerMetrics } from './metrics.js';
 import { Participants } from './participants.js';
@@ -12,7 +14,20 @@ import {
 } from './recording.js';
 import { OutputBatch } from './output-batch.js';
 import { HeadlessScreen } from './screen.js';
-import { connectForRequest, type ConnectDeps } from './session-connect.js';
+import {
+  connectForRequest,
+  type ConnectDeps,
+  type SessionConnectResult,
+} from './session-connect.js';
+
+type Login = SessionConnectResult<EffectivePolicy>;
+
+const NOT_RECORDED: EffectivePolicy = {
+  enabled: false,
+  mode: 'best_effort',
+  recordInput: false,
+  scope: null,
+};
 
 export interface SessionDeps extends ConnectDeps, RecordingDeps {
   workerId: string;
@@ -109,13 +124,36 @@ export class TerminalSession {
     return this.endedPromise;
   }
 
-  /** Announces ownership and starts connecting; the connection continues in the background. */
+  /**
+   * Takes the session, resolving once it is taken (or has ended). Logging in to the server
+   * starts at the same time: it is the slow part of opening and needs nothing from the take.
+   * The shell opens in the background once both are done.
+   */
   async start(): Promise<void> {
-    const { bus, workerId, prisma } = this.deps;
+    const { bus } = this.deps;
     this.timers.push(setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3)));
     this.timers.push(setInterval(() => this.sweepAttachments(), SWEEP_INTERVAL_MS));
-    // Listening (then saying so: a gateway may send input from then on) and claiming the row
-    // are round trips that do not depend on each other: at once, the shell opens sooner.
+    const loggingIn = this.logIn(); // first: its lookups are on the critical path
+    const taking = this.take();
+    void Promise.all([taking, loggingIn])
+      .then(([taken, login]) =>
+        // The browser may have left (and the gateway closed the row) while the request waited.
+        taken ? this.begin(login) : this.end('closed', 'the client left before the session opened'),
+      )
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'could not open the session');
+        return this.end('error', 'the session could not be opened');
+      });
+    await taking.catch(() => undefined);
+  }
+
+  /**
+   * Listening for input (then saying so: a gateway may send input from then on) and claiming
+   * the row: round trips that do not depend on each other, so at once. False when the row had
+   * already been closed.
+   */
+  private async take(): Promise<boolean> {
+    const { bus, workerId, prisma } = this.deps;
     const [, claimed] = await Promise.all([
       bus
         .listenInput(this.id, (msg) => this.onInput(msg))
@@ -128,18 +166,30 @@ export class TerminalSession {
           })
         : { count: 1 },
     ]);
-    // The browser may have left (and the gateway closed the row) while the request waited.
-    if (claimed.count === 0) return this.end('closed', 'the client left before the session opened');
-    void this.connect().catch((err: unknown) => {
-      this.log.error({ err }, 'session failed');
-      return this.end('error', 'the session failed unexpectedly');
-    });
+    return claimed.count > 0;
   }
 
-  private async connect(): Promise<void> {
+  /**
+   * Connects and authenticates. A shell's recording policy is read, and its start audited,
+   * meanwhile: there is no shell without its audit event. The connection is this session's as
+   * soon as it is made, so whatever ends the session closes it.
+   */
+  private async logIn(): Promise<Login> {
+    const { prisma, metrics } = this.deps;
     const started = performance.now();
-    const { server, result } = await connectForRequest(this.request, this.deps);
-    this.deps.metrics.connectSeconds.observe(
+    const login = await connectForRequest(this.request, this.deps, (server) =>
+      this.request.kind === 'shell'
+        ? Promise.all([resolveRecordingPolicy(prisma, server), this.auditStart(server)]).then(
+            ([policy]) => policy,
+          )
+        : Promise.resolve(NOT_RECORDED),
+    );
+    const { server, result } = login;
+    if (result.ok) {
+      if (this.ending) result.client.end();
+      else this.client = result.client;
+    }
+    metrics.connectSeconds.observe(
       { outcome: result.ok ? 'ok' : result.reason },
       (performance.now() - started) / 1000,
     );
@@ -152,12 +202,15 @@ export class TerminalSession {
         ...(hostKey.kind === 'mismatch' ? { pinnedFingerprint: hostKey.pinnedFingerprint } : {}),
       });
     }
+    return login;
+  }
+
+  /** After the login and the take: the shell (or, for a test, the verdict). */
+  private async begin(login: Login): Promise<void> {
+    if (this.ending) return; // and the connection, if any, is closed
+    if (login.server === null) return this.end(login.result.reason, login.result.message);
+    const { server, result, alongside: recording } = login;
     if (!result.ok) return this.end(result.reason, result.message);
-    if (this.ending || !server) {
-      result.client.end();
-      return;
-    }
-    this.client = result.client;
     const ready = {
       hostKeyFingerprint: result.hostKey.fingerprint,
       hostKeyPinned: result.hostKey.kind === 'pinned',
@@ -169,10 +222,15 @@ export class TerminalSession {
         `connected to ${server.host}:${server.port} and authenticated as ${server.username}`,
       );
     }
-    this.recorder = await startRecording(this.request, server, this.size, this.deps, (message) =>
-      this.recordingFailed(message),
+    this.recorder = await startRecording(
+      this.request,
+      server,
+      recording,
+      this.size,
+      this.deps,
+      (message) => this.recordingFailed(message),
     );
-    this.client.on(
+    result.client.on(
       'close',
       () =>
         void this.end('connect_failed', `the connection to ${server.host}:${server.port} was lost`),
@@ -181,7 +239,8 @@ export class TerminalSession {
   }
 
   private openShell(ready: { hostKeyFingerprint: string; hostKeyPinned: boolean }): void {
-    this.client!.shell(
+    const client = this.client!;
+    client.shell(
       { term: 'xterm-256color', cols: this.size.cols, rows: this.size.rows },
       (err, channel) => {
         if (err) return void this.end('error', `the server refused a shell: ${err.message}`);
@@ -202,6 +261,7 @@ export class TerminalSession {
         void this.markActive(ready);
       },
     );
+    oneSessionOnly(client);
   }
 
   private async markActive(ready: {
@@ -496,7 +556,11 @@ export class TerminalSession {
   }
 
   /** An audit event by the session's owner (the only one who acts here on their own). */
-  private async audit(action: string, details: Record<string, unknown>): Promise<void> {
+  private async audit(
+    action: string,
+    details: Record<string, unknown>,
+    ip?: string,
+  ): Promise<void> {
     await appendAuditEvent(this.deps.prisma, {
       actorId: this.request.userId,
       actorName: this.request.username,
@@ -505,8 +569,15 @@ export class TerminalSession {
       targetId: this.request.serverId,
       serverId: this.request.serverId,
       sessionId: this.request.kind === 'shell' ? this.id : null,
+      ip,
       details,
     });
+  }
+
+  /** The owner started a shell on the server, from the address the gateway saw. */
+  private auditStart(server: Server): Promise<void> {
+    const { host, port, username } = server;
+    return this.audit('session.start', { host, port, username }, this.request.clientIp);
   }
 }
 

@@ -1,6 +1,11 @@
 import type { Server } from '@sallyport/db';
 import { AppError } from '@sallyport/errors';
-import { connectServer, type ConnectResult, type ServerConnectDeps } from '@sallyport/ssh';
+import {
+  connectServer,
+  oneSessionOnly,
+  type ConnectResult,
+  type ServerConnectDeps,
+} from '@sallyport/ssh';
 import { SftpConnection } from './connection.js';
 
 export interface SftpConnectDeps extends ServerConnectDeps {
@@ -53,6 +58,7 @@ export async function openSftp(
       client.end();
       reject(new AppError('bad_gateway', `${where} refused SFTP: ${err.message}`));
     });
+    oneSessionOnly(client);
   });
   return new SftpConnection(client, sftp, {
     where,

@@ -11,7 +11,13 @@ export type ConnectionTestResult =
  */
 export async function testConnection(
   bus: SessionBus,
-  request: { userId: string; username: string; serverId: string; timeoutMs: number },
+  request: {
+    userId: string;
+    username: string;
+    serverId: string;
+    clientIp: string;
+    timeoutMs: number;
+  },
 ): Promise<ConnectionTestResult> {
   const sessionId = randomUUID();
   let ready: Extract<SessionMessage, { type: 'ready' }> | undefined;
@@ -49,6 +55,7 @@ export async function testConnection(
       username: request.username,
       attachId: randomUUID(),
       serverId: request.serverId,
+      clientIp: request.clientIp,
       cols: 80,
       rows: 24,
       deadline: Date.now() + request.timeoutMs,

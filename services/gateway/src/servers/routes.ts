@@ -161,6 +161,7 @@ export function serverRoutes(deps: ServerRouteDeps): Router<GatewayState> {
       userId: ctx.state.user!.id,
       username: ctx.state.user!.username,
       serverId: server.id,
+      clientIp: ctx.ip,
       timeoutMs: deps.testTimeoutMs,
     });
     await auditRequest(prisma, ctx, 'server.test', {

@@ -10,7 +10,7 @@ interface OpenDeps {
 }
 
 /**
- * A new session for the socket's user: its row, its audit event, and the request for a worker.
+ * A new session for the socket's user: its row, and the request for a worker.
  * The socket watches the session before asking, so not one byte of the first output is missed.
  */
 export async function openNewSession(
@@ -20,28 +20,17 @@ export async function openNewSession(
 ): Promise<void> {
   const { user, server, size, clientIp } = open;
   const sessionId = attachment.sessionId;
-  await deps.prisma.terminalSession.create({
-    data: {
-      id: sessionId,
-      userId: user.id,
-      serverId: server.id,
-      cols: size.cols,
-      rows: size.rows,
-      clientIp,
-    },
-  });
-  // Both before the request, but neither waits for the other: each is a round trip.
+  // Both before the request (the worker audits the start), but neither waits for the other.
   await Promise.all([
-    appendAuditEvent(deps.prisma, {
-      actorId: user.id,
-      actorName: user.username,
-      action: 'session.start',
-      targetType: 'server',
-      targetId: server.id,
-      serverId: server.id,
-      sessionId,
-      ip: clientIp,
-      details: { host: server.host, port: server.port, username: server.username },
+    deps.prisma.terminalSession.create({
+      data: {
+        id: sessionId,
+        userId: user.id,
+        serverId: server.id,
+        cols: size.cols,
+        rows: size.rows,
+        clientIp,
+      },
     }),
     attachment.watch(),
   ]);
@@ -85,6 +74,7 @@ export async function openNewSession(
     cols: size.cols,
     rows: size.rows,
     attachId: attachment.attachId,
+    clientIp,
     deadline: Date.now() + deps.openTimeoutMs,
   });
   attachment.log.info('terminal session requested');

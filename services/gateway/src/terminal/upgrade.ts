@@ -78,9 +78,12 @@ export function attachTerminalSockets(
       new Cookies(req, undefinedResponse).get(SESSION_COOKIE),
     );
     if (!auth) throw new Refusal(401, 'Not logged in');
-    const target = await resolveTarget(url, auth.user);
-    if (!(await deps.connectThrottle.allow(auth.user.id)))
-      throw new Refusal(429, 'Too many connection attempts');
+    // Independent round trips, at once; every attempt counts against the user's rate.
+    const [target, allowed] = await Promise.all([
+      resolveTarget(url, auth.user),
+      deps.connectThrottle.allow(auth.user.id),
+    ]);
+    if (!allowed) throw new Refusal(429, 'Too many connection attempts');
     const clientIp = clientAddress(req, deps.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws) => {
       keepAlive(ws);
@@ -105,11 +108,11 @@ export function attachTerminalSockets(
       rows: Number(url.searchParams.get('rows') ?? 24),
     });
     if (!size.success) throw new Refusal(400, 'Invalid terminal size');
-    const server = isUuid(serverId)
-      ? await deps.prisma.server.findUnique({ where: { id: serverId } })
-      : null;
+    const [server] = await Promise.all([
+      isUuid(serverId) ? deps.prisma.server.findUnique({ where: { id: serverId } }) : null,
+      checkSessionLimits(user),
+    ]);
     if (!server) throw new Refusal(404, 'Server not found');
-    await checkSessionLimits(user);
     return { kind: 'new', server, size: size.data };
   }
 
