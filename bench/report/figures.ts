@@ -532,6 +532,25 @@ function sftpFigures(r: RawResults): Figure[] {
     better: 'lower',
     cells: gatewayCell ? { distributed: gatewayCell } : {},
   });
+  // Where the time goes: CPU per MB of the processes that carry the bytes (sshd not included).
+  for (const direction of ['upload', 'download'] as const) {
+    for (const name of ['gateway-0', 'sftp-worker', 'client']) {
+      const cell = roundCell(
+        ours.flatMap((s) => {
+          const ms = s.cpuMsPerMB?.[direction][name];
+          return ms === undefined ? [] : [ms];
+        }),
+      );
+      if (cell)
+        figures.push({
+          key: `sftp_${direction}_cpu_${name.replace(/\W/g, '_')}`,
+          label: `… ${direction}: CPU per MB, ${name === 'client' ? 'the bench (as the browser)' : name}`,
+          unit: 'ms/MB',
+          better: 'lower',
+          cells: { distributed: cell },
+        });
+    }
+  }
   return figures;
 }
 

@@ -4,19 +4,18 @@
 // growth. Every transfer is checked (size and SHA-256 against the source) outside the timed
 // part, so a broken transfer fails the measurement instead of counting as fast.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, writeSync } from 'node:fs';
+import { chmod, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { run } from '../../tests/harness/processes.js';
 import { ensureTestUser, type SshdHandle } from '../../tests/harness/sshd.js';
 import type { ApiClient } from '../../tests/support/api.js';
 import { filesPath, upload } from '../../tests/support/files.js';
 import { userDir } from '../../tests/support/sftp-fixture.js';
 import type { Contender } from '../env/deployments.js';
-import { rssBytes } from '../measure/proc.js';
+import { cpuMs, rssBytes } from '../measure/proc.js';
 
 export interface Transfer {
   uploadMBps: number;
@@ -28,6 +27,11 @@ export interface SftpResult extends Transfer {
   rssGrowth: Record<string, number>;
   /** The name of the sftp-worker among them (its growth has a target). */
   sftpWorker: string;
+  /**
+   * CPU milliseconds per MB moved, by process (server processes by name, and `client`: this
+   * bench process, standing in for the browser), for each direction: where the time goes.
+   */
+  cpuMsPerMB: { upload: Record<string, number>; download: Record<string, number> };
 }
 
 export interface SftpFixture {
@@ -142,7 +146,18 @@ export async function measureSallyportSftp(
   const poll = setInterval(() => {
     procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(p.pid))));
   }, 100);
+  // CPU charged to each process over one transfer, per MB.
+  const cpuNow = (): number[] => [
+    ...procs.map((p) => cpuMs(p.pid)),
+    (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+  ];
+  const cpuPerMB = (before: number[]): Record<string, number> => {
+    const after = cpuNow();
+    const names = [...procs.map((p) => p.name), 'client'];
+    return Object.fromEntries(names.map((n, i) => [n, (after[i]! - before[i]!) / (bytes / MB)]));
+  };
   try {
+    let cpu = cpuNow();
     let t0 = performance.now();
     const up = await upload(
       admin,
@@ -152,10 +167,12 @@ export async function measureSallyportSftp(
       bytes,
     );
     const upSeconds = (performance.now() - t0) / 1000;
+    const uploadCpu = cpuPerMB(cpu);
     const size = (up.body as { size?: unknown } | undefined)?.size;
     if (up.status !== 201 || size !== bytes) {
       throw new Error(`upload failed: ${up.status} ${JSON.stringify(up.body)}`);
     }
+    cpu = cpuNow();
     t0 = performance.now();
     const status = await downloadToFile(
       admin,
@@ -163,6 +180,7 @@ export async function measureSallyportSftp(
       local,
     );
     const downSeconds = (performance.now() - t0) / 1000;
+    const downloadCpu = cpuPerMB(cpu);
     clearInterval(poll);
     if (status !== 200) throw new Error(`download failed: ${status}`);
     // The upload is checked by the download: a wrong upload cannot come back with the hash.
@@ -172,6 +190,7 @@ export async function measureSallyportSftp(
       downloadMBps: bytes / MB / downSeconds,
       rssGrowth: Object.fromEntries(procs.map((p, i) => [p.name, peaks[i]! - baseline[i]!])),
       sftpWorker: sftpWorker.name,
+      cpuMsPerMB: { upload: uploadCpu, download: downloadCpu },
     };
   } finally {
     clearInterval(poll);
@@ -201,17 +220,28 @@ async function fileSha256(file: string): Promise<string> {
 
 /**
  * The browser's download (a GET of the file's download URL with the login cookie), saved to
- * `file` as a browser saves it and as OpenSSH's `get` does; answers the HTTP status.
+ * `file`; answers the HTTP status. Each chunk is written as it arrives with a plain write(2),
+ * as OpenSSH's `get` does: a file stream's hop through libuv's thread pool cost this process
+ * ~2 ms per MB more, CPU the server processes on the same two cores would then not have.
  */
-function downloadToFile(client: ApiClient, path: string, file: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(
-      new URL(path, client.baseUrl),
-      { headers: { cookie: client.cookie } },
-      (res) => {
-        pipeline(res, createWriteStream(file)).then(() => resolve(res.statusCode ?? 0), reject);
-      },
-    );
-    req.on('error', reject);
-  });
+async function downloadToFile(client: ApiClient, path: string, file: string): Promise<number> {
+  const fd = await open(file, 'w');
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const req = get(
+        new URL(path, client.baseUrl),
+        { headers: { cookie: client.cookie } },
+        (res) => {
+          res.on('data', (chunk: Buffer) => {
+            for (let at = 0; at < chunk.length; ) at += writeSync(fd.fd, chunk, at);
+          });
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+    });
+  } finally {
+    await fd.close();
+  }
 }
