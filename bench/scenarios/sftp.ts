@@ -233,7 +233,7 @@ async function downloadToFile(client: ApiClient, path: string, file: string): Pr
         { headers: { cookie: client.cookie } },
         (res) => {
           res.on('data', (chunk: Buffer) => {
-            for (let at = 0; at < chunk.length; ) at += writeSync(fd.fd, chunk, at);
+            for (let at = 0; at < chunk.length;) at += writeSync(fd.fd, chunk, at);
           });
           res.on('end', () => resolve(res.statusCode ?? 0));
           res.on('error', reject);
