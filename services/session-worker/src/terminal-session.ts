@@ -136,15 +136,15 @@ export class TerminalSession {
     const loggingIn = this.logIn(); // first: its lookups are on the critical path
     const taking = this.take();
     void Promise.all([taking, loggingIn])
-      .then(([taken, login]) =>
-        // The browser may have left (and the gateway closed the row) while the request waited.
-        taken ? this.begin(login) : this.end('closed', 'the client left before the session opened'),
-      )
+      .then(([taken, login]) => (taken ? this.begin(login) : undefined))
       .catch((err: unknown) => {
         this.log.error({ err }, 'could not open the session');
         return this.end('error', 'the session could not be opened');
       });
-    await taking.catch(() => undefined);
+    // The browser may have left (and the gateway closed the row) while the request waited: that
+    // ends the session at once, not after the login. (A failed take is ended just above.)
+    if ((await taking.catch(() => true)) === false)
+      await this.end('closed', 'the client left before the session opened');
   }
 
   /**
