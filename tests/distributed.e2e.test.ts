@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { startDistributed, type Distributed } from './support/sallyport.js';
@@ -49,6 +50,39 @@ describe('a terminal in distributed mode', () => {
     });
     expect(row).toMatchObject({ endReason: 'exit', exitCode: 3 });
     expect(['worker-1', 'worker-2']).toContain(row.workerId);
+  });
+
+  it('opens no shell when its start cannot be audited, and other sessions carry on', async () => {
+    const running = await open();
+    await running.waitForControl('ready');
+    // A trigger that refuses every session.start stands in for an audit log that cannot be
+    // written (the worker writes that event while it connects).
+    const db = new pg.Client({ connectionString: cluster.db.url });
+    await db.connect();
+    try {
+      await db.query(`CREATE FUNCTION refuse_session_start() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN RAISE EXCEPTION 'the audit log is unavailable'; END $$`);
+      await db.query(`CREATE TRIGGER refuse_session_start BEFORE INSERT ON audit_events
+        FOR EACH ROW WHEN (NEW.action = 'session.start') EXECUTE FUNCTION refuse_session_start()`);
+      const refused = await open();
+      expect(await refused.waitForControl('exit')).toMatchObject({ reason: 'error' });
+      expect(refused.control.map((m) => m.type)).not.toContain('ready');
+      const row = await waitFor(async () => {
+        const s = await cluster.admin.session(refused.sessionId);
+        return s.status === 'ended' ? s : undefined;
+      });
+      expect(row).toMatchObject({ endReason: 'error', connectedAt: null });
+    } finally {
+      await db.query('DROP TRIGGER IF EXISTS refuse_session_start ON audit_events');
+      await db.query('DROP FUNCTION IF EXISTS refuse_session_start()');
+      await db.end();
+    }
+
+    const still = marker('still');
+    running.type(`echo ${still}\n`);
+    await running.waitForOutput(`\n${still}\r\n`);
+    running.type('exit\n');
+    await running.waitForClose();
   });
 
   it('places two sessions opened at once on different workers', async () => {
