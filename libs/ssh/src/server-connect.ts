@@ -76,6 +76,7 @@ export async function planConnection(
   return { ok: true, target, pinned };
 }
 
+/** The connection itself, as `planConnection` decided it. */
 export function connectPlanned(
   plan: Extract<ConnectionPlan, { ok: true }>,
   deps: ServerConnectDeps,
