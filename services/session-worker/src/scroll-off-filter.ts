@@ -259,11 +259,45 @@ export class ScrollOffFilter {
 }
 
 /** The index of the first byte at or after `from` that is not text, or data.length. */
-function textEnd(data: Uint8Array, from: number): number {
+export function textEnd(data: Uint8Array, from: number): number {
   const length = data.length;
   let i = from;
+  // Most output is long runs of text: look at four bytes at a time where there are enough.
+  if (length - i >= WORDWISE_FROM) {
+    while ((data.byteOffset + i) % 4 !== 0) {
+      if (NOT_TEXT[data[i]!] !== 0) return i;
+      i++;
+    }
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, (length - i) >>> 2);
+    for (let w = 0; w < words.length; w++) {
+      if (mayHoldNonText(words[w]!)) {
+        // A word may be flagged for a tab or a line end: find out byte by byte.
+        for (let k = i + w * 4; k < i + w * 4 + 4; k++) if (NOT_TEXT[data[k]!] !== 0) return k;
+      }
+    }
+    i += words.length * 4;
+  }
   while (i < length && NOT_TEXT[data[i]!] === 0) i++;
   return i;
+}
+
+/** Below this many bytes a word view costs more than it saves. */
+const WORDWISE_FROM = 64;
+
+/**
+ * Whether any of a word's four bytes is a control (< 0x20), DEL or 0xC2 — every byte NOT_TEXT
+ * flags, and the allowed controls too (the caller checks those bytes one by one). The usual
+ * "has a zero byte" bit trick: `(v - 0x01010101) & ~v & 0x80808080` is non-zero exactly when
+ * some byte of v is zero; for "< 0x20" subtract 0x20 from each byte instead.
+ */
+function mayHoldNonText(x: number): boolean {
+  const del = x ^ 0x7f7f7f7f;
+  const c2 = x ^ 0xc2c2c2c2;
+  return (
+    ((x - 0x20202020) & ~x & 0x80808080) !== 0 ||
+    ((del - 0x01010101) & ~del & 0x80808080) !== 0 ||
+    ((c2 - 0x01010101) & ~c2 & 0x80808080) !== 0
+  );
 }
 
 function newRun(): Run {
