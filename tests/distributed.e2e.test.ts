@@ -31,6 +31,19 @@ const open = () =>
     { cookie: cluster.admin.cookie, origin: cluster.admin.origin },
   );
 
+/** Sessions the workers have finished ending with reason "error", from their metrics. */
+async function sessionsEndedWithError(): Promise<number> {
+  let total = 0;
+  for (const worker of cluster.workers) {
+    const metrics = await (await fetch(`${worker.url!}/metrics`)).text();
+    const line = /^sallyport_worker_sessions_ended_total\{[^}]*reason="error"[^}]*\} (\d+)/m.exec(
+      metrics,
+    );
+    total += line ? Number(line[1]) : 0;
+  }
+  return total;
+}
+
 describe('a terminal in distributed mode', () => {
   it('is served by a worker in another process: commands, resize, exit code, session row', async () => {
     const term = await open();
@@ -64,6 +77,7 @@ describe('a terminal in distributed mode', () => {
         AS $$ BEGIN RAISE EXCEPTION 'the audit log is unavailable'; END $$`);
       await db.query(`CREATE TRIGGER refuse_session_start BEFORE INSERT ON audit_events
         FOR EACH ROW WHEN (NEW.action = 'session.start') EXECUTE FUNCTION refuse_session_start()`);
+      const endedBefore = await sessionsEndedWithError();
       const refused = await open();
       expect(await refused.waitForControl('exit')).toMatchObject({ reason: 'error' });
       expect(refused.control.map((m) => m.type)).not.toContain('ready');
@@ -72,6 +86,13 @@ describe('a terminal in distributed mode', () => {
         return s.status === 'ended' ? s : undefined;
       });
       expect(row).toMatchObject({ endReason: 'error', connectedAt: null });
+      // Once the worker has finished with it (its metrics count the end last), the audit log
+      // holds neither a start nor an end for it.
+      await waitFor(async () =>
+        (await sessionsEndedWithError()) > endedBefore ? true : undefined,
+      );
+      const audit = await cluster.admin.request('GET', `/api/audit?sessionId=${refused.sessionId}`);
+      expect(audit.body.events).toEqual([]);
     } finally {
       await db.query('DROP TRIGGER IF EXISTS refuse_session_start ON audit_events');
       await db.query('DROP FUNCTION IF EXISTS refuse_session_start()');

@@ -88,6 +88,8 @@ export class TerminalSession {
   private paused = false;
   private size: { cols: number; rows: number };
   private exitStatus: { code: number | null; signal: string | null } = { code: null, signal: null };
+  /** Whether the session.start audit event was written, once it is being written. */
+  private startAudited: Promise<boolean> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private stopListening: (() => Promise<void>) | undefined;
@@ -545,10 +547,12 @@ export class TerminalSession {
               },
             })
           : undefined,
-      () =>
-        this.request.kind === 'shell'
-          ? this.audit('session.end', { reason, message, exitCode: code })
-          : undefined,
+      // Every start in the audit log has its end, and there is no end without a start (none is
+      // written for a test connection, a deleted server, or a start that could not be written).
+      async () => {
+        if (await this.startAudited)
+          await this.audit('session.end', { reason, message, exitCode: code });
+      },
       () => bus.releaseOwnership(this.id, workerId),
     ]);
     if (wasActive) metrics.sessionsOpen.dec();
@@ -577,7 +581,12 @@ export class TerminalSession {
   /** The owner started a shell on the server, from the address the gateway saw. */
   private auditStart(server: Server): Promise<void> {
     const { host, port, username } = server;
-    return this.audit('session.start', { host, port, username }, this.request.clientIp);
+    const writing = this.audit('session.start', { host, port, username }, this.request.clientIp);
+    this.startAudited = writing.then(
+      () => true,
+      () => false,
+    );
+    return writing;
   }
 }
 
