@@ -28,4 +28,9 @@ export {
 } from './cast-reader.js';
 export { PlainText } from './text.js';
 export { RecordingReader, type StoredRecording } from './playback.js';
-export { policyScope, resolveRecordingPolicy, type EffectivePolicy } from './policy.js';
+export {
+  NOT_RECORDED,
+  policyScope,
+  resolveRecordingPolicy,
+  type EffectivePolicy,
+} from './policy.js';

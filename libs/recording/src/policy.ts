@@ -9,6 +9,14 @@ export interface EffectivePolicy {
   scope: string | null;
 }
 
+/** No policy row applies: not recorded. */
+export const NOT_RECORDED: EffectivePolicy = Object.freeze({
+  enabled: false,
+  mode: 'best_effort',
+  recordInput: false,
+  scope: null,
+});
+
 export const policyScope = {
   global: 'global',
   group: (name: string) => `group:${name}`,
@@ -36,5 +44,5 @@ export async function resolveRecordingPolicy(
         scope,
       };
   }
-  return { enabled: false, mode: 'best_effort', recordInput: false, scope: null };
+  return NOT_RECORDED;
 }

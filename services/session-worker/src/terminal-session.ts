@@ -1,7 +1,7 @@
 import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
 import { appendAuditEvent, type Server } from '@sallyport/db';
-import { resolveRecordingPolicy, type EffectivePolicy } from '@sallyport/recording';
+import { NOT_RECORDED, resolveRecordingPolicy, type EffectivePolicy } from '@sallyport/recording';
 import { oneSessionOnly } from '@sallyport/ssh';
 import type { Logger } from '@sallyport/log';
 import type { WorkerMetrics } from './metrics.js';
@@ -21,13 +21,6 @@ import {
 } from './session-connect.js';
 
 type Login = SessionConnectResult<EffectivePolicy>;
-
-const NOT_RECORDED: EffectivePolicy = {
-  enabled: false,
-  mode: 'best_effort',
-  recordInput: false,
-  scope: null,
-};
 
 export interface SessionDeps extends ConnectDeps, RecordingDeps {
   workerId: string;
