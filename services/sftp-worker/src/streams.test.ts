@@ -211,6 +211,51 @@ describe('SftpWriter', () => {
     expect(sizes.at(-1)).toBe(5);
   });
 
+  it('sends pieces of half a chunk or more as they came, without copying them', async () => {
+    const target = new FakeTarget();
+    const sent: Buffer[] = [];
+    const write = target.sftp.write;
+    target.sftp.write = (...args: Parameters<typeof write>) => {
+      sent.push(args[1].subarray(args[2], args[2] + args[3]));
+      write(...args);
+    };
+    const writer = new SftpWriter(target.conn, handle, undefined, { chunk, window });
+    // A short first piece (as a body's first socket read is, after the headers), then pieces
+    // a little over a chunk: cut into exact chunks, every later byte would have to be copied.
+    const sizes = [300, chunk + 1, chunk + 1, chunk + 1, 700];
+    const data = randomBytes(sizes.reduce((a, b) => a + b));
+    const pieces: Buffer[] = [];
+    for (let at = 0, i = 0; i < sizes.length; at += sizes[i++]!)
+      pieces.push(data.subarray(at, at + sizes[i]!));
+    const done = pipeline(Readable.from(pieces), writer);
+    let settled = false;
+    void done.finally(() => (settled = true)).catch(() => undefined);
+    while (!settled) await target.answerAll('shuffled');
+    await done;
+    expect(sent.map((b) => b.length)).toEqual(sizes);
+    sent.forEach((request, i) => {
+      expect(request.buffer).toBe(pieces[i]!.buffer);
+      expect(request.byteOffset).toBe(pieces[i]!.byteOffset);
+    });
+    expect(target.file.equals(data)).toBe(true);
+  });
+
+  it('cuts a piece larger than the target accepts into requests it accepts', async () => {
+    const target = new FakeTarget();
+    target.sftp._maxWriteLen = 2 * chunk;
+    const sizes: number[] = [];
+    const write = target.sftp.write;
+    target.sftp.write = (...args: Parameters<typeof write>) => {
+      sizes.push(args[3]);
+      write(...args);
+    };
+    const writer = new SftpWriter(target.conn, handle, undefined, { chunk, window });
+    const data = randomBytes(5 * chunk + 7);
+    await writeAll(target, writer, data, data.length);
+    expect(Math.max(...sizes)).toBe(2 * chunk);
+    expect(target.file.equals(data)).toBe(true);
+  });
+
   it('fails the upload when a write fails mid-file', async () => {
     const target = new FakeTarget();
     target.failAt = 3 * window + 1;

@@ -160,13 +160,18 @@ export class SftpReader extends Readable {
 }
 
 /**
- * Writes to an open remote file with many writes in flight, cut into requests of the chunk
- * size whatever sizes the body arrives in; `final` waits until the target has acknowledged
- * every byte. It takes no more input while a window's worth is unacknowledged, so a slow
- * target slows the upload instead of filling memory. The caller closes the handle.
+ * Writes to an open remote file with many writes in flight; `final` waits until the target
+ * has acknowledged every byte. Input pieces of half a chunk or more go out as they are (cut
+ * only at the target's limit): a body arrives in socket reads of about a chunk, and cutting it
+ * into exact chunks would copy every byte once one piece came short. Smaller pieces are
+ * gathered into requests of a chunk. It takes no more input while a window's worth is
+ * unacknowledged, so a slow target slows the upload instead of filling memory. The caller
+ * closes the handle.
  */
 export class SftpWriter extends Writable {
   private readonly chunk: number;
+  /** The most one request may carry: the target's limit. */
+  private readonly max: number;
   private readonly window: number;
   /** Input not yet sent, less than a chunk until `final`. */
   private held: Buffer[] = [];
@@ -188,6 +193,7 @@ export class SftpWriter extends Writable {
     const { chunk, window } = sizes(options, conn.maxRequestBytes.write);
     super({ highWaterMark: chunk });
     this.chunk = chunk;
+    this.max = Math.max(chunk, conn.maxRequestBytes.write);
     this.window = window;
   }
 
@@ -195,13 +201,13 @@ export class SftpWriter extends Writable {
     if (this.failed) return callback(this.failed);
     this.held.push(chunk);
     this.heldBytes += chunk.length;
-    while (this.heldBytes >= this.chunk) this.send(this.take(this.chunk));
+    while (this.heldBytes >= this.chunk) this.send(this.take());
     if (this.hasRoom()) callback();
     else this.waitingWrite = callback;
   }
 
   override _final(callback: (err?: Error | null) => void): void {
-    if (!this.failed && this.heldBytes > 0) this.send(this.take(this.heldBytes));
+    while (!this.failed && this.heldBytes > 0) this.send(this.take());
     this.waitingFinal = callback;
     this.settle();
   }
@@ -210,8 +216,26 @@ export class SftpWriter extends Writable {
     return this.unacknowledged + this.heldBytes < this.window;
   }
 
-  /** The first `n` held bytes as one buffer: a slice when they lie in one input chunk. */
-  private take(n: number): Buffer {
+  /**
+   * The next request's bytes: the first held piece as it is when it has half a chunk or more;
+   * else small pieces gathered up to a chunk, stopping before a large one (it goes next, as
+   * it is).
+   */
+  private take(): Buffer {
+    const large = this.chunk / 2;
+    const first = this.held[0]!;
+    if (first.length >= large) return this.cut(Math.min(first.length, this.max));
+    let n = 0;
+    for (const piece of this.held) {
+      if (piece.length >= large) break;
+      n += piece.length;
+      if (n >= this.chunk) return this.cut(this.chunk);
+    }
+    return this.cut(n);
+  }
+
+  /** The first `n` held bytes as one buffer: a slice when they lie in one input piece. */
+  private cut(n: number): Buffer {
     this.heldBytes -= n;
     const first = this.held[0]!;
     if (first.length > n) {
