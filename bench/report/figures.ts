@@ -544,7 +544,7 @@ function sftpFigures(r: RawResults): Figure[] {
       if (cell)
         figures.push({
           key: `sftp_${direction}_cpu_${name.replace(/\W/g, '_')}`,
-          label: `… ${direction}: CPU per MB, ${name === 'client' ? 'the bench (as the browser)' : name}`,
+          label: `… ${direction}: CPU per MB, ${name === 'client' ? 'the browser stand-in' : name}`,
           unit: 'ms/MB',
           better: 'lower',
           cells: { distributed: cell },

@@ -4,18 +4,20 @@
 // growth. Every transfer is checked (size and SHA-256 against the source) outside the timed
 // part, so a broken transfer fails the measurement instead of counting as fast.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, writeSync } from 'node:fs';
-import { chmod, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
+import { fork } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../../tests/harness/processes.js';
 import { ensureTestUser, type SshdHandle } from '../../tests/harness/sshd.js';
-import type { ApiClient } from '../../tests/support/api.js';
 import { filesPath, upload } from '../../tests/support/files.js';
 import { userDir } from '../../tests/support/sftp-fixture.js';
+import type { TransferReply, TransferRequest } from '../clients/files-browser.js';
 import type { Contender } from '../env/deployments.js';
 import { cpuMs, rssBytes } from '../measure/proc.js';
+import { withDeadline } from '../util.js';
 
 export interface Transfer {
   uploadMBps: number;
@@ -28,8 +30,8 @@ export interface SftpResult extends Transfer {
   /** The name of the sftp-worker among them (its growth has a target). */
   sftpWorker: string;
   /**
-   * CPU milliseconds per MB moved, by process (server processes by name, and `client`: this
-   * bench process, standing in for the browser), for each direction: where the time goes.
+   * CPU milliseconds per MB moved, by process (server processes by name, and `client`: the
+   * browser stand-in), for each direction: where the time goes.
    */
   cpuMsPerMB: { upload: Record<string, number>; download: Record<string, number> };
 }
@@ -124,7 +126,8 @@ export async function measureOpenSshSftp(
 
 /**
  * The same file up and back down through the gateway's Files API, which forwards to the
- * sftp-worker; the peak RSS of every server process is sampled meanwhile.
+ * sftp-worker, by a browser stand-in in a process of its own (clients/files-browser.ts); the
+ * peak RSS of every server process is sampled meanwhile.
  */
 export async function measureSallyportSftp(
   contender: Contender,
@@ -136,69 +139,115 @@ export async function measureSallyportSftp(
   const { admin, target } = contender.sallyport!;
   const path = join(fixture.remoteDir, `sallyport-${randomBytes(4).toString('hex')}.bin`);
   const local = join(fixture.dir, 'download.bin');
-  // Warm up first (code paths, the pooled SFTP connection), so the baseline is the idle
-  // process and the growth is what the transfers hold.
-  const warm = await upload(admin, target.serverId, { path: `${path}.warm` }, 'warm');
-  if (warm.status !== 201) throw new Error(`warm-up upload failed: ${JSON.stringify(warm)}`);
-  const procs = contender.serverProcs;
-  const baseline = procs.map((p) => rssBytes(p.pid));
-  const peaks = [...baseline];
-  const poll = setInterval(() => {
-    procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(p.pid))));
-  }, 100);
-  // CPU charged to each process over one transfer, per MB.
-  const cpuNow = (): number[] => [
-    ...procs.map((p) => cpuMs(p.pid)),
-    (process.cpuUsage().user + process.cpuUsage().system) / 1000,
-  ];
-  const cpuPerMB = (before: number[]): Record<string, number> => {
-    const after = cpuNow();
-    const names = [...procs.map((p) => p.name), 'client'];
-    return Object.fromEntries(names.map((n, i) => [n, (after[i]! - before[i]!) / (bytes / MB)]));
-  };
+  const browser = await startBrowser();
   try {
-    let cpu = cpuNow();
-    let t0 = performance.now();
-    const up = await upload(
-      admin,
-      target.serverId,
-      { path },
-      createReadStream(fixture.source),
-      bytes,
-    );
-    const upSeconds = (performance.now() - t0) / 1000;
-    const uploadCpu = cpuPerMB(cpu);
-    const size = (up.body as { size?: unknown } | undefined)?.size;
-    if (up.status !== 201 || size !== bytes) {
-      throw new Error(`upload failed: ${up.status} ${JSON.stringify(up.body)}`);
-    }
-    cpu = cpuNow();
-    t0 = performance.now();
-    const status = await downloadToFile(
-      admin,
-      filesPath(target.serverId, 'download', { path }),
-      local,
-    );
-    const downSeconds = (performance.now() - t0) / 1000;
-    const downloadCpu = cpuPerMB(cpu);
-    clearInterval(poll);
-    if (status !== 200) throw new Error(`download failed: ${status}`);
-    // The upload is checked by the download: a wrong upload cannot come back with the hash.
-    await expectSame(local, fixture, bytes, 'Sallyport download');
-    return {
-      uploadMBps: bytes / MB / upSeconds,
-      downloadMBps: bytes / MB / downSeconds,
-      rssGrowth: Object.fromEntries(procs.map((p, i) => [p.name, peaks[i]! - baseline[i]!])),
-      sftpWorker: sftpWorker.name,
-      cpuMsPerMB: { upload: uploadCpu, download: downloadCpu },
+    // Warm up first (code paths, the pooled SFTP connection), so the baseline is the idle
+    // process and the growth is what the transfers hold.
+    const warm = await upload(admin, target.serverId, { path: `${path}.warm` }, 'warm');
+    if (warm.status !== 201) throw new Error(`warm-up upload failed: ${JSON.stringify(warm)}`);
+    const procs = contender.serverProcs;
+    const baseline = procs.map((p) => rssBytes(p.pid));
+    const peaks = [...baseline];
+    const poll = setInterval(() => {
+      procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(p.pid))));
+    }, 100);
+    // CPU charged to each server process over one transfer, and the browser's own, per MB.
+    const cpuPerMB = async (
+      transfer: () => Promise<Done>,
+    ): Promise<{ done: Done; cpu: Record<string, number> }> => {
+      const before = procs.map((p) => cpuMs(p.pid));
+      const done = await transfer();
+      const spent = procs.map((p, i) => cpuMs(p.pid) - before[i]!);
+      const names = [...procs.map((p) => p.name), 'client'];
+      const cpu = [...spent, done.cpuMs].map((ms) => ms / (bytes / MB));
+      return { done, cpu: Object.fromEntries(names.map((n, i) => [n, cpu[i]!])) };
     };
+    try {
+      const url = (op: string, params: Record<string, string>): string =>
+        new URL(filesPath(target.serverId, op, params), admin.baseUrl).href;
+      const up = await cpuPerMB(() =>
+        browser.transfer({
+          op: 'upload',
+          url: url('upload', { path }),
+          cookie: admin.cookie,
+          file: fixture.source,
+          bytes,
+        }),
+      );
+      const size = (up.done.body as { size?: unknown } | undefined)?.size;
+      if (up.done.status !== 201 || size !== bytes) {
+        throw new Error(`upload failed: ${up.done.status} ${JSON.stringify(up.done.body)}`);
+      }
+      const down = await cpuPerMB(() =>
+        browser.transfer({
+          op: 'download',
+          url: url('download', { path }),
+          cookie: admin.cookie,
+          file: local,
+        }),
+      );
+      clearInterval(poll);
+      if (down.done.status !== 200) throw new Error(`download failed: ${down.done.status}`);
+      // The upload is checked by the download: a wrong upload cannot come back with the hash.
+      await expectSame(local, fixture, bytes, 'Sallyport download');
+      return {
+        uploadMBps: bytes / MB / up.done.seconds,
+        downloadMBps: bytes / MB / down.done.seconds,
+        rssGrowth: Object.fromEntries(procs.map((p, i) => [p.name, peaks[i]! - baseline[i]!])),
+        sftpWorker: sftpWorker.name,
+        cpuMsPerMB: { upload: up.cpu, download: down.cpu },
+      };
+    } finally {
+      clearInterval(poll);
+    }
   } finally {
-    clearInterval(poll);
+    await browser.stop();
     // The target is this machine: no need to go through the API to tidy up.
     await rm(path, { force: true });
     await rm(`${path}.warm`, { force: true });
     await rm(local, { force: true });
   }
+}
+
+type Done = Exclude<TransferReply, { error: string }>;
+
+interface Browser {
+  transfer(request: TransferRequest): Promise<Done>;
+  stop(): Promise<void>;
+}
+
+/** Starts the browser stand-in; each transfer is one request to it. */
+async function startBrowser(): Promise<Browser> {
+  const entry = fileURLToPath(new URL('../clients/files-browser.ts', import.meta.url));
+  const child = fork(entry, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return {
+    transfer: (request) =>
+      withDeadline(
+        new Promise<TransferReply>((resolve) => {
+          child.once('message', (reply: TransferReply) => resolve(reply));
+          child.send(request);
+        }),
+        600_000,
+        `the browser stand-in's ${request.op}`,
+      ).then((reply) => {
+        if ('error' in reply) throw new Error(`${request.op}: ${reply.error}`);
+        return reply;
+      }),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await withDeadline(exited, 10_000, 'the browser stand-in to exit').catch(() =>
+        child.kill('SIGKILL'),
+      );
+    },
+  };
 }
 
 async function expectSame(
@@ -216,32 +265,4 @@ async function fileSha256(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/**
- * The browser's download (a GET of the file's download URL with the login cookie), saved to
- * `file`; answers the HTTP status. Each chunk is written as it arrives with a plain write(2),
- * as OpenSSH's `get` does: a file stream's hop through libuv's thread pool cost this process
- * ~2 ms per MB more, CPU the server processes on the same two cores would then not have.
- */
-async function downloadToFile(client: ApiClient, path: string, file: string): Promise<number> {
-  const fd = await open(file, 'w');
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      const req = get(
-        new URL(path, client.baseUrl),
-        { headers: { cookie: client.cookie } },
-        (res) => {
-          res.on('data', (chunk: Buffer) => {
-            for (let at = 0; at < chunk.length;) at += writeSync(fd.fd, chunk, at);
-          });
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-    });
-  } finally {
-    await fd.close();
-  }
 }
