@@ -1,10 +1,13 @@
 import { RateLimiter } from '@sallyport/bus';
-import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
+import { onShutdown, openServiceContext, runMain, setHeapGrowth } from '@sallyport/runtime';
 import { startGateway } from './app.js';
 import { uiDir } from './ui-dir.js';
 
 // The gateway as its own process (distributed mode): Redis and PostgreSQL required.
 runMain('gateway', async () => {
+  // File transfers pass through in buffers outside the heap: room for them between full
+  // collections. Less than the sftp-worker's, as the gateway's heap grows with its sessions.
+  setHeapGrowth(100);
   const ctx = await openServiceContext('gateway', { embedded: false });
   const { config } = ctx;
   const { workerUrl } = config.sftp;

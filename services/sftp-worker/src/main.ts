@@ -1,8 +1,11 @@
-import { onShutdown, openBaseContext, runMain } from '@sallyport/runtime';
+import { onShutdown, openBaseContext, runMain, setHeapGrowth } from '@sallyport/runtime';
 import { startSftpWorker } from './app.js';
 
 // The sftp-worker as its own process (distributed mode): PostgreSQL required, no Redis.
 runMain('sftp-worker', async () => {
+  // Transfers allocate several times their bytes in buffers outside the heap (socket reads,
+  // SSH packets): room for that between full collections, measured in the bench.
+  setHeapGrowth(300);
   const ctx = await openBaseContext('sftp-worker', { embedded: false });
   const { config } = ctx;
   if (!config.internalSecret)
