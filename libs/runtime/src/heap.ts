@@ -19,21 +19,3 @@ export function setHeapGrowth(percent: number): void {
   // command line.
   if (!given) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
-
-/**
- * Lets V8's old generation reach `megabytes` before a full collection is due, unless the process
- * was started with its own `--initial-old-space-size`.
- *
- * For the session worker, which has the same trouble as the streaming processes (see
- * setHeapGrowth) during bulk output while it holds few sessions: a quarter of its CPU went to
- * full collections that freed nothing. A floor rather than a growing factor, because its heap
- * grows with its sessions: one already larger than the floor is collected as before, and the
- * memory a thousand idle sessions take does not grow.
- */
-export function setHeapFloor(megabytes: number): void {
-  // Only the command line can carry it: Node refuses this flag in NODE_OPTIONS.
-  const given = process.execArgv.some((arg) => /^--initial[-_]old[-_]space[-_]size\b/.test(arg));
-  // Set at start-up rather than on the command line, it still takes effect (measured: the
-  // worker's full collections during bulk output fell from 32 to 1-3).
-  if (!given) v8.setFlagsFromString(`--initial-old-space-size=${megabytes}`);
-}

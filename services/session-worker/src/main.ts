@@ -1,12 +1,9 @@
 import { startOpsServer } from '@sallyport/observability';
-import { onShutdown, openServiceContext, runMain, setHeapFloor } from '@sallyport/runtime';
+import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
 import { startSessionWorker, workerOptionsFrom } from './worker.js';
 
 // The session worker as its own process (distributed mode): Redis and PostgreSQL required.
 runMain('session-worker', async () => {
-  // Output passes through in buffers outside the heap: room for them between full collections
-  // while the worker holds few sessions (with many, its heap is above the floor anyway).
-  setHeapFloor(128);
   const ctx = await openServiceContext('session-worker', { embedded: false });
   const { config } = ctx;
   const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
