@@ -21,6 +21,9 @@ class FakeTarget {
   shortReadsTo = Infinity;
   failAt: number | undefined;
 
+  /** Every write request's bytes, as the writer passed them (the same memory, not a copy). */
+  readonly writes: Buffer[] = [];
+
   constructor(public file: Buffer = Buffer.alloc(0)) {}
 
   readonly sftp = Object.assign(new EventEmitter(), {
@@ -49,6 +52,7 @@ class FakeTarget {
       position: number,
       cb: (err?: Error) => void,
     ) => {
+      this.writes.push(buf.subarray(off, off + len));
       const data = Buffer.from(buf.subarray(off, off + len)); // the caller may reuse its buffer
       this.queue('write', position, len, () => {
         if (this.failAt !== undefined && position <= this.failAt && this.failAt < position + len)
@@ -167,6 +171,11 @@ describe('SftpReader', () => {
 async function writeAll(target: FakeTarget, writer: SftpWriter, data: Buffer, piece: number) {
   const pieces: Buffer[] = [];
   for (let at = 0; at < data.length; at += piece) pieces.push(data.subarray(at, at + piece));
+  await writePieces(target, writer, pieces);
+}
+
+/** Writes `pieces` through a writer, one input chunk each, while the target answers. */
+async function writePieces(target: FakeTarget, writer: SftpWriter, pieces: Buffer[]) {
   const done = pipeline(Readable.from(pieces), writer);
   let settled = false;
   void done.finally(() => (settled = true)).catch(() => undefined);
@@ -199,26 +208,15 @@ describe('SftpWriter', () => {
 
   it('sends requests of the chunk size whatever size the input comes in', async () => {
     const target = new FakeTarget();
-    const sizes: number[] = [];
-    const write = target.sftp.write;
-    target.sftp.write = (...args: Parameters<typeof write>) => {
-      sizes.push(args[3]);
-      write(...args);
-    };
     const writer = new SftpWriter(target.conn, handle, undefined, { chunk, window });
     await writeAll(target, writer, randomBytes(10 * chunk + 5), 100);
+    const sizes = target.writes.map((w) => w.length);
     expect(sizes.slice(0, -1).every((n) => n === chunk)).toBe(true);
     expect(sizes.at(-1)).toBe(5);
   });
 
   it('sends pieces of half a chunk or more as they came, without copying them', async () => {
     const target = new FakeTarget();
-    const sent: Buffer[] = [];
-    const write = target.sftp.write;
-    target.sftp.write = (...args: Parameters<typeof write>) => {
-      sent.push(args[1].subarray(args[2], args[2] + args[3]));
-      write(...args);
-    };
     const writer = new SftpWriter(target.conn, handle, undefined, { chunk, window });
     // A short first piece (as a body's first socket read is, after the headers), then pieces
     // a little over a chunk: cut into exact chunks, every later byte would have to be copied.
@@ -227,13 +225,9 @@ describe('SftpWriter', () => {
     const pieces: Buffer[] = [];
     for (let at = 0, i = 0; i < sizes.length; at += sizes[i++]!)
       pieces.push(data.subarray(at, at + sizes[i]!));
-    const done = pipeline(Readable.from(pieces), writer);
-    let settled = false;
-    void done.finally(() => (settled = true)).catch(() => undefined);
-    while (!settled) await target.answerAll('shuffled');
-    await done;
-    expect(sent.map((b) => b.length)).toEqual(sizes);
-    sent.forEach((request, i) => {
+    await writePieces(target, writer, pieces);
+    expect(target.writes.map((w) => w.length)).toEqual(sizes);
+    target.writes.forEach((request, i) => {
       expect(request.buffer).toBe(pieces[i]!.buffer);
       expect(request.byteOffset).toBe(pieces[i]!.byteOffset);
     });
@@ -243,16 +237,10 @@ describe('SftpWriter', () => {
   it('cuts a piece larger than the target accepts into requests it accepts', async () => {
     const target = new FakeTarget();
     target.sftp._maxWriteLen = 2 * chunk;
-    const sizes: number[] = [];
-    const write = target.sftp.write;
-    target.sftp.write = (...args: Parameters<typeof write>) => {
-      sizes.push(args[3]);
-      write(...args);
-    };
     const writer = new SftpWriter(target.conn, handle, undefined, { chunk, window });
     const data = randomBytes(5 * chunk + 7);
     await writeAll(target, writer, data, data.length);
-    expect(Math.max(...sizes)).toBe(2 * chunk);
+    expect(Math.max(...target.writes.map((w) => w.length))).toBe(2 * chunk);
     expect(target.file.equals(data)).toBe(true);
   });
 
