@@ -201,4 +201,70 @@ describe('session limits', () => {
       await sp.stop();
     }
   });
+
+  it("counts only a user's own sessions against their limit, and everyone's against the total", async () => {
+    const sp = await startEmbedded({
+      SALLYPORT_MAX_SESSIONS_PER_USER: '1',
+      SALLYPORT_MAX_SESSIONS: '2',
+    });
+    try {
+      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+      const people = await Promise.all(
+        ['bob', 'carol'].map(async (username) => {
+          const password = `${username}-password-1`;
+          const res = await sp.admin.request('POST', '/api/users', { username, password });
+          expect(res.status).toBe(201);
+          const client = new ApiClient(sp.url);
+          await client.login(username, password);
+          return client;
+        }),
+      );
+      const open = (as: ApiClient) =>
+        TerminalClient.open(
+          sp.url,
+          { serverId: server.id },
+          { cookie: as.cookie, origin: as.origin },
+        );
+      const admins = await open(sp.admin);
+      await admins.waitForControl('ready');
+      // The admin's session does not count against bob's own limit of one...
+      const bobs = await open(people[0]!);
+      await bobs.waitForControl('ready');
+      // ...but it counts toward the total: with two open, carol is turned away.
+      await expect(open(people[1]!)).rejects.toMatchObject({ status: 503 });
+      bobs.sendControl({ type: 'close' });
+      await bobs.waitForControl('exit');
+      const carols = await open(people[1]!);
+      await carols.waitForControl('ready');
+      for (const term of [admins, carols]) {
+        term.sendControl({ type: 'close' });
+        await term.waitForControl('exit');
+      }
+    } finally {
+      await sp.stop();
+    }
+  });
+});
+
+describe('the smallest flow window', () => {
+  it('lets a flood through, the shell paused and resumed over and over', async () => {
+    const sp = await startEmbedded({ SALLYPORT_FLOW_WINDOW_BYTES: String(64 * 1024) });
+    try {
+      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+      const term = await TerminalClient.open(
+        sp.url,
+        { serverId: server.id },
+        { cookie: sp.admin.cookie, origin: sp.admin.origin },
+        { render: false },
+      );
+      await term.waitForControl('ready');
+      // 8 MB is 128 windows: the shell is paused and resumed over and over.
+      term.type(`head -c 8000000 /dev/zero | tr '\\0' x; echo; echo flood-done\n`);
+      await term.waitForOutput('\nflood-done\r\n', 60_000);
+      term.sendControl({ type: 'close' });
+      await term.waitForControl('exit');
+    } finally {
+      await sp.stop();
+    }
+  });
 });
