@@ -11,8 +11,10 @@ describe('AckMap', () => {
     expect(acks.ack(650)).toBe(1_100); // snapshot and one frame, half of the next
     expect(acks.unacked).toBe(50);
     expect(acks.caughtUp).toBe(false);
+    expect(acks.completed).toBe(1_100);
     expect(acks.ack(700)).toBe(1_200);
     expect(acks.caughtUp).toBe(true);
+    expect(acks.completed).toBe(1_200);
   });
 
   it('ignores an ack for more than was sent, and one that goes backwards', () => {
@@ -22,5 +24,6 @@ describe('AckMap', () => {
     acks.sent(100, 200);
     expect(acks.ack(50)).toBeUndefined();
     expect(acks.unacked).toBe(100);
+    expect(acks.completed).toBe(100);
   });
 });

@@ -8,6 +8,8 @@ export class AckMap {
   private ackedBytes = 0;
   /** Frames not yet acknowledged: where each ends on the socket and in the stream. */
   private readonly frames: Array<{ end: number; offsetEnd: number }> = [];
+  /** The stream offset the browser has rendered up to: the end of its last complete frame. */
+  completed = 0;
   /** The last offset passed on to the worker. */
   forwarded = 0;
 
@@ -22,6 +24,7 @@ export class AckMap {
     let offset: number | undefined;
     while (this.frames.length > 0 && this.frames[0]!.end <= this.ackedBytes)
       offset = this.frames.shift()!.offsetEnd;
+    if (offset !== undefined) this.completed = offset;
     return offset;
   }
 

@@ -27,8 +27,11 @@ export interface AttachmentIdentity {
 const VIEWER_MAX_LAG_BYTES = 4 * 1024 * 1024;
 // Stream messages held while a snapshot is on its way; past this, ask for a newer snapshot.
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
-// Acks go on to the worker in steps of at least this, or when the browser has caught up.
+// Acks go on to the worker in steps of at least this. Once the browser has caught up, the rest
+// follows a moment later: a paused shell resumes, and a burst of small outputs (typing, a
+// prompt) costs the bus one message rather than one each.
 const ACK_STEP_BYTES = 64 * 1024;
+const CAUGHT_UP_ACK_DELAY_MS = 20;
 // Safety net for anyone (controllers are bounded by the worker's flow window long before).
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -52,6 +55,7 @@ export class Attachment {
   private pending: StreamMessage[] = [];
   private pendingBytes = 0;
   private readonly acks = new AckMap();
+  private ackTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private refusals = 0;
   /** Called once the socket is done, whatever ended it. */
@@ -290,15 +294,21 @@ export class Attachment {
   }
 
   private onAck(bytes: number): void {
-    const offset = this.acks.ack(bytes);
-    if (
-      offset !== undefined &&
-      (this.acks.caughtUp || offset - this.acks.forwarded >= ACK_STEP_BYTES)
-    ) {
-      this.acks.forwarded = offset;
-      void this.relay({ type: 'ack', attachId: this.attachId, offset });
-    }
+    this.acks.ack(bytes);
+    const unforwarded = this.acks.completed - this.acks.forwarded;
+    if (unforwarded >= ACK_STEP_BYTES) this.forwardAck();
+    else if (unforwarded > 0 && this.acks.caughtUp)
+      this.ackTimer ??= setTimeout(() => this.forwardAck(), CAUGHT_UP_ACK_DELAY_MS);
     if (this.state === 'cut-off' && this.acks.caughtUp) this.resync('viewer caught up');
+  }
+
+  /** Tells the worker how far this browser has rendered: its flow control goes by that. */
+  private forwardAck(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.state === 'ended' || this.acks.completed <= this.acks.forwarded) return;
+    this.acks.forwarded = this.acks.completed;
+    void this.relay({ type: 'ack', attachId: this.attachId, offset: this.acks.forwarded });
   }
 
   private mayWrite(): boolean {
@@ -328,6 +338,7 @@ export class Attachment {
   private async onSocketClosed(): Promise<void> {
     const wasEnded = this.state === 'ended';
     this.state = 'ended';
+    clearTimeout(this.ackTimer);
     if (!wasEnded) await this.relay({ type: 'detach', attachId: this.attachId });
     await this.unsubscribe?.().catch((err: unknown) =>
       this.log.warn({ err }, 'could not unsubscribe'),

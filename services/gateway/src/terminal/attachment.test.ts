@@ -1,0 +1,115 @@
+import { EventEmitter } from 'node:events';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebSocket } from 'ws';
+import { createMemoryTransport, SessionBus, type InputMessage } from '@sallyport/bus';
+import { createLogger } from '@sallyport/log';
+import { createGatewayMetrics } from '../metrics.js';
+import { Attachment } from './attachment.js';
+
+/** The browser's end as the attachment sees it: what it is sent, and frames it receives. */
+class BrowserSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly received: Buffer[] = [];
+  send(data: Buffer | string): void {
+    if (typeof data !== 'string') this.received.push(data);
+  }
+  close(): void {
+    this.readyState = 3;
+    this.emit('close');
+  }
+  ack(bytes: number): void {
+    this.emit('message', Buffer.from(JSON.stringify({ type: 'ack', bytes })), false);
+  }
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const SESSION = '6f1d2c3b-0000-4000-8000-000000000001';
+
+describe('Attachment: acknowledgements on to the worker', () => {
+  let bus: SessionBus;
+  let socket: BrowserSocket;
+  let toWorker: InputMessage[];
+  let offset: number;
+
+  beforeEach(async () => {
+    // Only the attachment's own timer is faked; the bus delivers on real turns.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    bus = new SessionBus(createMemoryTransport());
+    socket = new BrowserSocket();
+    const attachment = new Attachment(
+      socket as unknown as WebSocket,
+      { sessionId: SESSION, userId: 'u1', username: 'ann', role: 'owner', via: 'owner' },
+      {
+        bus,
+        metrics: createGatewayMetrics(new Registry()),
+        log: createLogger('test', { level: 'silent' }),
+      },
+    );
+    await attachment.watch();
+    attachment.startAsOpener();
+    toWorker = [];
+    await bus.listenInput(SESSION, (msg) => toWorker.push(msg));
+    offset = 0;
+  });
+  afterEach(() => {
+    socket.close();
+    vi.useRealTimers();
+  });
+
+  /** The worker publishes `bytes` of output; the browser gets it as one frame. */
+  async function output(bytes: number): Promise<void> {
+    offset += bytes;
+    await bus.publishOutput(SESSION, 1 + socket.received.length, offset - bytes, [
+      Buffer.alloc(bytes, 'x'),
+    ]);
+    await nextTurn();
+  }
+  const rendered = () => socket.received.reduce((sum, frame) => sum + frame.length, 0);
+  const acksForwarded = () => toWorker.filter((m) => m.type === 'ack');
+
+  it('passes small acks on together, a moment after the browser has caught up', async () => {
+    for (let i = 0; i < 3; i++) {
+      await output(10);
+      socket.ack(rendered());
+      await nextTurn();
+    }
+    expect(acksForwarded()).toEqual([]);
+    vi.advanceTimersByTime(20);
+    await nextTurn();
+    expect(acksForwarded()).toEqual([expect.objectContaining({ offset: 30 })]);
+    // Nothing new rendered: nothing more to say.
+    vi.advanceTimersByTime(100);
+    await nextTurn();
+    expect(acksForwarded()).toHaveLength(1);
+  });
+
+  it('passes an ack on at once when it completes a step of 64 KiB', async () => {
+    await output(40_000);
+    socket.ack(rendered());
+    await output(40_000);
+    await output(40_000);
+    socket.ack(80_000); // not caught up, and past the step
+    await nextTurn();
+    expect(acksForwarded()).toEqual([expect.objectContaining({ offset: 80_000 })]);
+    socket.ack(rendered()); // caught up, 40,000 past the last one passed on: soon, not now
+    await nextTurn();
+    expect(acksForwarded()).toHaveLength(1);
+    vi.advanceTimersByTime(20);
+    await nextTurn();
+    expect(acksForwarded().map((m) => (m.type === 'ack' ? m.offset : 0))).toEqual([
+      80_000, 120_000,
+    ]);
+  });
+
+  it('passes nothing on once the socket has closed', async () => {
+    await output(10);
+    socket.ack(rendered());
+    socket.close();
+    vi.advanceTimersByTime(20);
+    await nextTurn();
+    expect(acksForwarded()).toEqual([]);
+  });
+});
