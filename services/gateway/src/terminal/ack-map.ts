@@ -18,14 +18,11 @@ export class AckMap {
     this.frames.push({ end: this.sentBytes, offsetEnd });
   }
 
-  /** Records an ack; returns the stream offset it completes, if it completed a frame. */
-  ack(bytes: number): number | undefined {
+  /** Records an ack: the frames it completes move `completed` on. */
+  ack(bytes: number): void {
     this.ackedBytes = Math.max(this.ackedBytes, Math.min(bytes, this.sentBytes));
-    let offset: number | undefined;
     while (this.frames.length > 0 && this.frames[0]!.end <= this.ackedBytes)
-      offset = this.frames.shift()!.offsetEnd;
-    if (offset !== undefined) this.completed = offset;
-    return offset;
+      this.completed = this.frames.shift()!.offsetEnd;
   }
 
   get unacked(): number {
