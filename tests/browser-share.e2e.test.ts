@@ -21,10 +21,7 @@ let server: { id: string; name: string };
 beforeAll(async () => {
   sp = await startEmbedded();
   await waitFor(async () => (await fetch(`${sp.url}/healthz`)).ok, { description: 'GET /healthz' });
-  for (const user of [BOB, CAROL]) {
-    const res = await sp.admin.request('POST', '/api/users', { ...user, role: 'user' });
-    expect(res.status).toBe(201);
-  }
+  for (const user of [BOB, CAROL]) await sp.admin.createUser({ ...user, role: 'user' });
   server = await sp.admin.createServer(sshdServer(sshd));
   browser = await launchBrowser();
 });

@@ -212,11 +212,8 @@ describe('session limits', () => {
       const people = await Promise.all(
         ['bob', 'carol'].map(async (username) => {
           const password = `${username}-password-1`;
-          const res = await sp.admin.request('POST', '/api/users', { username, password });
-          expect(res.status).toBe(201);
-          const client = new ApiClient(sp.url);
-          await client.login(username, password);
-          return client;
+          await sp.admin.createUser({ username, password });
+          return ApiClient.loggedIn(sp.url, username, password);
         }),
       );
       const open = (as: ApiClient) =>

@@ -49,14 +49,8 @@ beforeAll(async () => {
     ['bob', 'user'],
     ['audrey', 'auditor'],
   ] as const) {
-    const res = await admin.request('POST', '/api/users', {
-      username: name,
-      password: PASSWORD,
-      role,
-    });
-    expect(res.status).toBe(201);
-    users[name] = new ApiClient(admin.baseUrl);
-    await users[name].login(name, PASSWORD);
+    await admin.createUser({ username: name, password: PASSWORD, role });
+    users[name] = await ApiClient.loggedIn(admin.baseUrl, name, PASSWORD);
   }
 });
 afterAll(() => cluster?.stop());

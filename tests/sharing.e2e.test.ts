@@ -80,19 +80,8 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     cluster = await mode.start();
     serverId = (await cluster.admin.createServer(sshdServer(sshd))).id;
     for (const name of ['bob', 'vera', 'mallory'] as const) {
-      const res = await cluster.admin.request('POST', '/api/users', {
-        username: name,
-        password: PASSWORD,
-      });
-      expect(res.status).toBe(201);
-      users[name] = {
-        id: res.body.user.id,
-        client: async (url) => {
-          const c = new ApiClient(url);
-          await c.login(name, PASSWORD);
-          return c;
-        },
-      };
+      const { id } = await cluster.admin.createUser({ username: name, password: PASSWORD });
+      users[name] = { id, client: (url) => ApiClient.loggedIn(url, name, PASSWORD) };
     }
   });
   afterAll(() => cluster?.stop());

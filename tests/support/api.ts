@@ -33,6 +33,25 @@ export class ApiClient {
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
 
+  /** A client at `baseUrl`, logged in as `username`. */
+  static async loggedIn(baseUrl: string, username: string, password: string): Promise<ApiClient> {
+    const client = new ApiClient(baseUrl);
+    await client.login(username, password);
+    return client;
+  }
+
+  /** Creates a user (this client being an admin's); answers the new user. */
+  async createUser(fields: {
+    username: string;
+    password: string;
+    role?: string;
+  }): Promise<{ id: string }> {
+    const res = await this.request('POST', '/api/users', fields);
+    if (res.status !== 201)
+      throw new Error(`create user failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.user;
+  }
+
   async createServer(fields: Record<string, unknown>): Promise<{ id: string; name: string }> {
     const res = await this.request('POST', '/api/servers', fields);
     if (res.status !== 201)
