@@ -54,6 +54,8 @@ export interface GatewayOptions {
   connectsPerMinute: number;
   /** Open sessions allowed per user and in all. */
   sessionLimits: { maxPerUser: number; maxTotal: number };
+  /** Output a controlling browser may be behind before the worker pauses the shell. */
+  flowWindowBytes: number;
   /** The recorders' store, read for playback and download. */
   recordingDir: string;
   /** The built web UI; omitted, the gateway serves the API only. */
@@ -162,6 +164,7 @@ export async function startGateway(options: GatewayOptions, deps: GatewayDeps): 
     trustProxy: options.trustProxy,
     openTimeoutMs: options.openTimeoutMs,
     limits: options.sessionLimits,
+    flowWindowBytes: options.flowWindowBytes,
   });
   await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;

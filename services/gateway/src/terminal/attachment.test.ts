@@ -34,11 +34,15 @@ describe('Attachment: acknowledgements on to the worker', () => {
   let toWorker: InputMessage[];
   let offset: number;
 
-  beforeEach(async () => {
+  beforeEach(() => {
     // Only the attachment's own timer is faked; the bus delivers on real turns.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     bus = new SessionBus(createMemoryTransport());
     socket = new BrowserSocket();
+  });
+
+  /** The owner's socket on a session whose worker has this flow window. */
+  async function open(flowWindowBytes: number): Promise<void> {
     const attachment = new Attachment(
       socket as unknown as WebSocket,
       { sessionId: SESSION, userId: 'u1', username: 'ann', role: 'owner', via: 'owner' },
@@ -46,6 +50,7 @@ describe('Attachment: acknowledgements on to the worker', () => {
         bus,
         metrics: createGatewayMetrics(new Registry()),
         log: createLogger('test', { level: 'silent' }),
+        flowWindowBytes,
       },
     );
     await attachment.watch();
@@ -53,7 +58,7 @@ describe('Attachment: acknowledgements on to the worker', () => {
     toWorker = [];
     await bus.listenInput(SESSION, (msg) => toWorker.push(msg));
     offset = 0;
-  });
+  }
   afterEach(() => {
     socket.close();
     vi.useRealTimers();
@@ -71,6 +76,7 @@ describe('Attachment: acknowledgements on to the worker', () => {
   const acksForwarded = () => toWorker.filter((m) => m.type === 'ack');
 
   it('passes small acks on together, a moment after the browser has caught up', async () => {
+    await open(1024 * 1024);
     for (let i = 0; i < 3; i++) {
       await output(10);
       socket.ack(rendered());
@@ -86,25 +92,41 @@ describe('Attachment: acknowledgements on to the worker', () => {
     expect(acksForwarded()).toHaveLength(1);
   });
 
-  it('passes an ack on at once when it completes a step of 64 KiB', async () => {
-    await output(40_000);
-    socket.ack(rendered());
-    await output(40_000);
-    await output(40_000);
-    socket.ack(80_000); // not caught up, and past the step
+  const offsetsForwarded = () => acksForwarded().map((m) => (m.type === 'ack' ? m.offset : 0));
+
+  it('passes an ack on at once when it completes a quarter of the flow window', async () => {
+    await open(1024 * 1024); // steps of 256 KiB
+    for (let i = 0; i < 4; i++) await output(100_000);
+    socket.ack(200_000); // not caught up, and short of a step
     await nextTurn();
-    expect(acksForwarded()).toEqual([expect.objectContaining({ offset: 80_000 })]);
-    socket.ack(rendered()); // caught up, 40,000 past the last one passed on: soon, not now
+    expect(acksForwarded()).toEqual([]);
+    socket.ack(300_000); // a step past nothing forwarded yet
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([300_000]);
+    socket.ack(rendered()); // caught up, 100,000 past the last one passed on: soon, not now
     await nextTurn();
     expect(acksForwarded()).toHaveLength(1);
     vi.advanceTimersByTime(20);
     await nextTurn();
-    expect(acksForwarded().map((m) => (m.type === 'ack' ? m.offset : 0))).toEqual([
-      80_000, 120_000,
-    ]);
+    expect(offsetsForwarded()).toEqual([300_000, 400_000]);
+  });
+
+  it('passes acks on at least every 64 KiB, however small the flow window', async () => {
+    await open(64 * 1024);
+    await output(40_000);
+    socket.ack(rendered());
+    await output(40_000);
+    await output(40_000);
+    socket.ack(60_000); // not caught up, and short of 64 KiB
+    await nextTurn();
+    expect(acksForwarded()).toEqual([]);
+    socket.ack(80_000); // past 64 KiB
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([80_000]);
   });
 
   it('passes nothing on once the socket has closed', async () => {
+    await open(1024 * 1024);
     await output(10);
     socket.ack(rendered());
     socket.close();

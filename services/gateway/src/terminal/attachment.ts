@@ -10,6 +10,8 @@ export interface AttachmentDeps {
   bus: SessionBus;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Output a controlling browser may be behind before the worker pauses the shell. */
+  flowWindowBytes: number;
 }
 
 /** Who is on the socket and how they came to this session. */
@@ -27,10 +29,12 @@ export interface AttachmentIdentity {
 const VIEWER_MAX_LAG_BYTES = 4 * 1024 * 1024;
 // Stream messages held while a snapshot is on its way; past this, ask for a newer snapshot.
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
-// Acks go on to the worker in steps of at least this. Once the browser has caught up, the rest
-// follows a moment later: a paused shell resumes, and a burst of small outputs (typing, a
-// prompt) costs the bus one message rather than one each.
-const ACK_STEP_BYTES = 64 * 1024;
+// Acks go on to the worker in steps of a quarter of its flow window, and at least this: the
+// worker then sees a browser at most a quarter of the window further behind than it is, and
+// bulk output costs the bus a few acks per MB (one per 256 KiB with the default window). Once
+// the browser has caught up, the rest follows a moment later: a paused shell resumes, and a
+// burst of small outputs (typing, a prompt) costs the bus one message rather than one each.
+const MIN_ACK_STEP_BYTES = 64 * 1024;
 const CAUGHT_UP_ACK_DELAY_MS = 20;
 // Safety net for anyone (controllers are bounded by the worker's flow window long before).
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -55,6 +59,7 @@ export class Attachment {
   private pending: StreamMessage[] = [];
   private pendingBytes = 0;
   private readonly acks = new AckMap();
+  private readonly ackStepBytes: number;
   private ackTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
   private refusals = 0;
@@ -69,6 +74,7 @@ export class Attachment {
     private readonly deps: AttachmentDeps,
   ) {
     this.role = identity.role;
+    this.ackStepBytes = Math.max(MIN_ACK_STEP_BYTES, Math.floor(deps.flowWindowBytes / 4));
     this.log = deps.log.child({
       sessionId: identity.sessionId,
       userId: identity.userId,
@@ -296,7 +302,7 @@ export class Attachment {
   private onAck(bytes: number): void {
     this.acks.ack(bytes);
     const unforwarded = this.acks.completed - this.acks.forwarded;
-    if (unforwarded >= ACK_STEP_BYTES) this.forwardAck();
+    if (unforwarded >= this.ackStepBytes) this.forwardAck();
     else if (unforwarded > 0 && this.acks.caughtUp)
       this.ackTimer ??= setTimeout(() => this.forwardAck(), CAUGHT_UP_ACK_DELAY_MS);
     if (this.state === 'cut-off' && this.acks.caughtUp) this.resync('viewer caught up');

@@ -30,6 +30,7 @@ export interface TerminalUpgradeDeps {
   trustProxy: boolean;
   openTimeoutMs: number;
   limits: { maxPerUser: number; maxTotal: number };
+  flowWindowBytes: number;
 }
 
 type Target =
