@@ -33,7 +33,7 @@ export interface ServerConnectDeps {
   keyring: Keyring;
   knownHosts: KnownHosts;
   policy: TargetPolicy;
-  ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
+  ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number; paceReads?: boolean };
 }
 
 /** What is decided before a connection starts: the address, and the key pinned for the host. */

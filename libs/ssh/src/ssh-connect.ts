@@ -1,6 +1,8 @@
+import { Socket } from 'node:net';
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
 import type { KnownHost } from '@sallyport/db';
 import { algorithmsFor } from './host-key.js';
+import { pacedSocket } from './paced-reads.js';
 import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
 
 export type SshAuth =
@@ -30,6 +32,8 @@ export interface ConnectOptions {
   pinned: KnownHost | null;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
+  /** Read bulk output in fewer, larger pieces (`pacedSocket`): for terminal sessions. */
+  paceReads?: boolean | undefined;
 }
 
 /**
@@ -42,8 +46,6 @@ export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<
   let verdict: HostKeyVerdict | undefined;
 
   const config: ConnectConfig = {
-    host: target.address,
-    port: target.port,
     username: target.username,
     readyTimeout: options.connectTimeoutMs,
     // ssh2 leaves keepalive off by default; without it a dead target is never noticed.
@@ -86,13 +88,28 @@ export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<
         ...(verdict ? { hostKey: verdict } : {}),
       });
     });
+    // Our own socket, so that it can be paced; connecting before ssh2 sees it, which is how
+    // ssh2 tells a socket still to connect from one already open. Its errors reach ssh2 as
+    // they would from a socket of its own: asynchronously, as the client's 'error'.
+    const socket = options.paceReads ? pacedSocket() : new Socket();
     try {
-      client.connect(config);
+      socket.connect({ host: target.address, port: target.port });
+    } catch (err) {
+      resolve({
+        ok: false,
+        reason: 'connect_failed',
+        message: `could not connect to ${where}: ${(err as Error).message}`,
+      });
+      return;
+    }
+    try {
+      client.connect({ ...config, sock: socket });
       // No Nagle delay, from the first packet: the handshake sends messages back to back (the
       // second would wait ~40 ms for the server's delayed ACK), and keystrokes go out at once,
       // as OpenSSH does for interactive sessions.
       client.setNoDelay(true);
     } catch (err) {
+      socket.destroy();
       // ssh2 throws synchronously for a key it cannot parse or decrypt.
       resolve({
         ok: false,

@@ -68,6 +68,8 @@ export function startSessionWorker(
     ssh: {
       connectTimeoutMs: options.ssh.connectTimeoutMs,
       keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
+      // A terminal's bulk output is read in batches; SFTP's large replies need no help.
+      paceReads: true,
     },
     session: options.session,
   };
