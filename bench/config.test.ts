@@ -4,12 +4,18 @@ import { parseArgs, UsageRequested } from './config.js';
 describe('parseArgs', () => {
   it('gives the full run by default and a smaller one with --quick', () => {
     const full = parseArgs([]);
-    expect(full).toMatchObject({ quick: false, rounds: 5, bulkInputBytes: 50_000_000 });
+    expect(full).toMatchObject({
+      quick: false,
+      rounds: 5,
+      warmupRound: true,
+      bulkInputBytes: 50_000_000,
+    });
     expect(full.idle.sessions).toBe(1000);
     const quick = parseArgs(['--quick', '--sessions', '20', '--only', 'echo,idle']);
     expect(quick.quick).toBe(true);
     expect(quick.idle.sessions).toBe(20);
     expect([...quick.scenarios]).toEqual(['echo', 'idle']);
+    expect(parseArgs(['--no-warmup']).warmupRound).toBe(false);
   });
 
   it('refuses what it does not know, naming it', () => {

@@ -12,6 +12,8 @@ export interface BenchConfig {
   quick: boolean;
   /** Interleaved rounds of connect, echo and bulk. */
   rounds: number;
+  /** One unrecorded round first, so the services are measured warm (see run.ts). */
+  warmupRound: boolean;
   scenarios: ReadonlySet<ScenarioName>;
   contenders: readonly ContenderKey[];
   connectSamples: number;
@@ -30,7 +32,10 @@ export interface BenchConfig {
   outDir: string;
 }
 
-const FULL: Omit<BenchConfig, 'scenarios' | 'contenders' | 'acks' | 'cpuProfDir' | 'outDir'> = {
+const FULL: Omit<
+  BenchConfig,
+  'scenarios' | 'contenders' | 'acks' | 'cpuProfDir' | 'outDir' | 'warmupRound'
+> = {
   quick: false,
   rounds: 5,
   connectSamples: 10,
@@ -76,6 +81,7 @@ export const USAGE = `usage: npm run bench -- [options]
 
   --quick              a smaller run that takes under two minutes
   --rounds N           interleaved rounds of connect, echo and bulk (default 5, quick 2)
+  --no-warmup          measure from the first round (the services cold, just started)
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
   --contenders a,b     direct, distributed, embedded (default all)
   --sessions N         idle sessions per memory round (default 1000, quick 60)
@@ -115,6 +121,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   let scenarios: ScenarioName[] = [...SCENARIOS];
   let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
   let acks: BenchConfig['acks'] = 'on';
+  let warmupRound = true;
   let cpuProfDir: string | undefined;
   let outDir = 'bench/results';
   while (args.length > 0) {
@@ -125,6 +132,9 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         break;
       case '--rounds':
         rounds = positiveInt(flag);
+        break;
+      case '--no-warmup':
+        warmupRound = false;
         break;
       case '--sessions':
         sessions = positiveInt(flag);
@@ -159,6 +169,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   return {
     ...base,
     rounds: rounds ?? base.rounds,
+    warmupRound,
     idle: { ...base.idle, sessions: sessions ?? base.idle.sessions },
     quietWaitMs: quietWaitS === undefined ? base.quietWaitMs : quietWaitS * 1000,
     scenarios: new Set(scenarios),

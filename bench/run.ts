@@ -108,45 +108,56 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
 
-    for (
-      let round = 0;
-      round < config.rounds && (has('connect') || has('echo') || has('bulk'));
-      round++
-    ) {
-      log(`round ${round + 1}/${config.rounds}`);
-      for (const contender of rotate(order, round)) {
-        const label = CONTENDER_LABELS[contender.key];
-        if (has('connect')) {
-          await attempt(results, `connect · ${label}`, 120_000, async () => {
-            const { firstByteMs, phases } = await measureConnect(contender, config.connectSamples);
-            record(results.connect, contender.key, firstByteMs);
-            for (const p of phases) record(results.connectPhases, contender.key, p);
-            return `first byte median ${fmt(quantile(firstByteMs, 0.5))} ms`;
-          });
-        }
-        if (has('echo')) {
-          await attempt(results, `echo · ${label}`, 180_000, async () => {
-            const terminal = await contender.opener.open();
-            try {
-              const { latenciesMs } = await measureEcho(terminal, config.echo);
-              record(results.echo, contender.key, latenciesMs);
-              return `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms`;
-            } finally {
-              await terminal.close();
-            }
-          });
-        }
-        if (has('bulk')) {
-          await attempt(results, `bulk · ${label}`, 300_000, async () => {
-            const bulk = await measureBulk(contender, {
-              inputBytes: config.bulkInputBytes,
-              timeoutMs: 240_000,
-            });
-            record(results.bulk, contender.key, bulk);
-            return `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB`;
-          });
-        }
+    /** One contender's connect, echo and bulk; into `into`, or nowhere for the warm-up. */
+    const runRound = async (contender: Contender, into: RawResults | null): Promise<void> => {
+      const label = `${into ? '' : 'warm-up '}${CONTENDER_LABELS[contender.key]}`;
+      // Failures are reported either way; only a measured round's samples are kept.
+      const sink = into ?? emptyResults(results.meta);
+      if (has('connect')) {
+        await attempt(sink, `connect · ${label}`, 120_000, async () => {
+          const { firstByteMs, phases } = await measureConnect(contender, config.connectSamples);
+          record(sink.connect, contender.key, firstByteMs);
+          for (const p of phases) record(sink.connectPhases, contender.key, p);
+          return `first byte median ${fmt(quantile(firstByteMs, 0.5))} ms`;
+        });
       }
+      if (has('echo')) {
+        await attempt(sink, `echo · ${label}`, 180_000, async () => {
+          const terminal = await contender.opener.open();
+          try {
+            const { latenciesMs } = await measureEcho(terminal, config.echo);
+            record(sink.echo, contender.key, latenciesMs);
+            return `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms`;
+          } finally {
+            await terminal.close();
+          }
+        });
+      }
+      if (has('bulk')) {
+        await attempt(sink, `bulk · ${label}`, 300_000, async () => {
+          const bulk = await measureBulk(contender, {
+            inputBytes: config.bulkInputBytes,
+            timeoutMs: 240_000,
+          });
+          record(sink.bulk, contender.key, bulk);
+          return `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB`;
+        });
+      }
+      if (!into) results.errors.push(...sink.errors);
+    };
+
+    const interleaved = has('connect') || has('echo') || has('bulk');
+    if (interleaved && config.warmupRound) {
+      // The services' first half-minute of work is not what a running service does: V8 still
+      // interprets and compiles the hot paths (each process spends two to three times the CPU
+      // per keystroke it spends later), and the first echo round took most of the slow
+      // keystrokes of a run. One round of everything, not recorded, warms every contender alike.
+      log('warm-up round (not recorded)');
+      for (const contender of order) await runRound(contender, null);
+    }
+    for (let round = 0; round < config.rounds && interleaved; round++) {
+      log(`round ${round + 1}/${config.rounds}`);
+      for (const contender of rotate(order, round)) await runRound(contender, results);
     }
 
     if (has('idle')) await runIdle(config, sshd, results);
