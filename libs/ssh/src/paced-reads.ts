@@ -16,7 +16,7 @@ export const TERMINAL_READ_PACING: ReadPacing = { holdMs: 2, busyBytes: 16 * 102
  *
  * A shell printing as fast as it can reaches us as one SSH packet per PTY read, a kilobyte or
  * two each, and a reader that keeps up wakes for every one: a syscall, a pass through ssh2's
- * parser and streams, an event-loop turn. On two cores that was most of the session worker's
+ * parser and streams, an event-loop turn. On two cores that was a third of the session worker's
  * CPU during bulk output, CPU the shell and sshd needed too. Once `busyBytes` have arrived
  * within `holdMs`, the socket is left unread for `holdMs` and the kernel gathers what comes
  * meanwhile, to be read at once. Keystroke echo and prompts never arrive that fast, so they are
