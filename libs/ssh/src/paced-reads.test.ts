@@ -80,46 +80,42 @@ describe('pacedSocket', () => {
   });
 
   it('reads occasional small writes as they come, never holding the socket', async () => {
-    const socket = pacedSocket();
-    let peer: Socket | undefined;
-    await connected(socket, (p) => (peer = p));
-    await until(() => peer !== undefined);
-
+    const { socket, peer, holds } = await pacedWithPeer();
     let reads = 0;
-    let heldAfterARead = false;
-    socket.on('data', () => {
-      reads += 1;
-      // A hold would start once this poll phase is done.
-      setImmediate(() => (heldAfterARead ||= socket.isPaused()));
-    });
+    socket.on('data', () => (reads += 1));
     for (let i = 0; i < 10; i++) {
-      peer!.write('a keystroke echo');
+      peer.write('a keystroke echo');
       await until(() => reads === i + 1);
     }
-    expect(heldAfterARead).toBe(false);
-    peer!.end();
+    // A hold would have begun once the poll phase of the last read was done.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(holds()).toBe(0);
+    peer.end();
   });
 
   it('holds a busy socket, then resumes it by itself', async () => {
-    const socket = pacedSocket();
-    let peer: Socket | undefined;
-    await connected(socket, (p) => (peer = p));
-    await until(() => peer !== undefined);
-
+    const { socket, peer, holds } = await pacedWithPeer();
     let received = 0;
-    let held = false;
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      setImmediate(() => (held ||= socket.isPaused()));
-    });
-    peer!.write(Buffer.alloc(64 * 1024));
-    await until(() => held);
-    peer!.write('the prompt after it');
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    peer.write(Buffer.alloc(64 * 1024));
+    await until(() => holds() > 0);
+    peer.write('the prompt after it');
     await until(() => received === 64 * 1024 + 'the prompt after it'.length);
     expect(socket.isPaused()).toBe(false);
-    peer!.end();
+    peer.end();
   });
 });
+
+/** A paced socket connected to a peer the test writes through, and how often it has held. */
+async function pacedWithPeer(): Promise<{ socket: Socket; peer: Socket; holds: () => number }> {
+  const socket = pacedSocket();
+  let holds = 0;
+  socket.on('pause', () => (holds += 1));
+  let peer: Socket | undefined;
+  await connected(socket, (p) => (peer = p));
+  await until(() => peer !== undefined);
+  return { socket, peer: peer!, holds: () => holds };
+}
 
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
