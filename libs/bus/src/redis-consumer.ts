@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { ConsumeOptions, QueueConsumer } from './transport.js';
 import type { BusLogger } from './logger.js';
+import { Ending } from './ending.js';
 import { claimCheckIntervalMs, DEFAULT_CLAIM_IDLE_MS, reportConsumerError } from './internal.js';
 import { parsePending, parseReadReply, parseStreamEntries, PAYLOAD_FIELD } from './redis-stream.js';
 
@@ -36,9 +37,8 @@ export class RedisConsumer implements QueueConsumer {
   /** Handlers running in this process, by entry id, each ending with its XACK. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private wakeUp: (() => void) | undefined;
-  /** Resolves SHUTDOWN_GRACE_MS after stop(): Redis calls still unanswered then are abandoned. */
-  private readonly abandoned: Promise<undefined>;
-  private abandon: (() => void) | undefined;
+  /** Comes SHUTDOWN_GRACE_MS after stop(): Redis calls still unanswered then are abandoned. */
+  private readonly abandoned = new Ending<undefined>();
   private readonly reading: Promise<void>;
   private claiming: Promise<void> | undefined;
   private readonly claimTimer: NodeJS.Timeout;
@@ -49,7 +49,6 @@ export class RedisConsumer implements QueueConsumer {
   ) {
     this.claimIdleMs = options.claimIdleMs ?? DEFAULT_CLAIM_IDLE_MS;
     this.checkMs = claimCheckIntervalMs(this.claimIdleMs);
-    this.abandoned = new Promise((resolve) => (this.abandon = () => resolve(undefined)));
     this.reading = this.readLoop();
     this.claimTimer = setInterval(() => this.claimSoon(), this.checkMs);
     this.claimTimer.unref();
@@ -73,7 +72,7 @@ export class RedisConsumer implements QueueConsumer {
     // and is handled; one lost with an unreachable Redis stays pending under our name and is
     // claimed by another consumer after claimIdleMs, like one of a crashed process.
     this.deps.blocking.disconnect();
-    const grace = setTimeout(() => this.abandon?.(), SHUTDOWN_GRACE_MS);
+    const grace = setTimeout(() => this.abandoned.resolve(undefined), SHUTDOWN_GRACE_MS);
     await this.reading;
     await this.claiming;
     // Handlers may take as long as they take (the contract); their XACKs get the grace period.
@@ -84,7 +83,7 @@ export class RedisConsumer implements QueueConsumer {
 
   /** `operation`'s result, or undefined once stop()'s grace period is over. */
   private bounded<T>(operation: Promise<T>): Promise<T | undefined> {
-    return Promise.race([operation, this.abandoned]);
+    return this.abandoned.race(operation);
   }
 
   private async readLoop(): Promise<void> {

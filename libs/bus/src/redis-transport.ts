@@ -13,6 +13,7 @@ import type {
   WindowCount,
 } from './transport.js';
 import { consoleLogger, type BusLogger } from './logger.js';
+import { Ending } from './ending.js';
 import { closedError, leaseTtl, MAX_QUEUE_LENGTH, withTimeout } from './internal.js';
 import { openConnection, quitConnection } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
@@ -66,12 +67,11 @@ class RedisTransport implements Transport {
   private closed = false;
   private closing: Promise<void> | undefined;
   /**
-   * Rejects once close() is done. Every call races it: ioredis never settles a command that
-   * was queued while it was between reconnect attempts when the connection is closed, and a
-   * caller must not wait on such a command forever.
+   * Comes once close() is done. Every call races it: ioredis never settles a command that was
+   * queued while it was between reconnect attempts when the connection is closed, and a caller
+   * must not wait on such a command forever.
    */
-  private readonly ended: Promise<never>;
-  private end: ((err: Error) => void) | undefined;
+  private readonly ended = new Ending();
 
   constructor(options: RedisTransportOptions) {
     this.url = options.url;
@@ -80,8 +80,6 @@ class RedisTransport implements Transport {
     this.commands = openConnection(this.url, `${this.prefix}bus-cmd`, this.logger);
     this.subscriberConnection = openConnection(this.url, `${this.prefix}bus-sub`, this.logger);
     this.subscriber = new SharedSubscriber(this.subscriberConnection, this.logger);
-    this.ended = new Promise<never>((_, reject) => (this.end = reject));
-    this.ended.catch(() => {}); // nobody may be racing it when it rejects: not unhandled
   }
 
   async publish(channel: string, payload: Buffer): Promise<void> {
@@ -233,7 +231,7 @@ class RedisTransport implements Transport {
         this.logger.error({ err, step }, 'bus: close step failed');
       }
     }
-    this.end?.(closedError());
+    this.ended.reject(closedError());
   }
 
   private assertOpen(): void {
@@ -241,6 +239,6 @@ class RedisTransport implements Transport {
   }
 
   private guard<T>(operation: Promise<T>): Promise<T> {
-    return Promise.race([operation, this.ended]);
+    return this.ended.race(operation);
   }
 }
