@@ -173,7 +173,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
             `p99 lag ${fmt(quantile(f.lagMs, 0.99))} ms (owner ${fmt(quantile(f.ownerLagMs, 0.99))} ms), ` +
             `${f.joiners} joiners at ${fmt(f.bytesPerSecond / 1e6)} MB/s: ${f.disconnected} disconnected, ` +
             `${f.resynced} cut off, ${f.incomplete} missed lines; CPU: server ${pct(f.cpu.totalMs)}, ` +
-            `bench ${pct(f.cpu.clientMs)}, machine ${fmt(f.cpu.machineBusy * 100)}% busy; ` +
+            `browsers ${pct(f.cpu.clientMs)}, machine ${fmt(f.cpu.machineBusy * 100)}% busy; ` +
             `loop delay p99 ms: ${Object.entries(f.loopLag)
               .map(([name, lag]) => `${name} ${fmt(lag.p99)}`)
               .join(', ')}`

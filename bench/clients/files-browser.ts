@@ -2,10 +2,11 @@
 // does (a PUT of the raw bytes to /files/upload, a GET of /files/download), one transfer per
 // IPC request. It stands in for the browser, which is a process of its own, as OpenSSH's
 // `sftp` client is on the baseline's side: the transfer does not share a heap and its garbage
-// collections with the bench's own bookkeeping. Driven by scenarios/sftp.ts.
+// collections with the bench's own bookkeeping (see child.ts). Driven by scenarios/sftp.ts.
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { serveRequests } from './child.js';
 
 export interface TransferRequest {
   op: 'upload' | 'download';
@@ -30,27 +31,18 @@ export type TransferReply =
     }
   | { error: string };
 
-process.on('message', (req: TransferRequest) => {
+serveRequests(async (req: TransferRequest): Promise<TransferReply> => {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  void transfer(req).then(
-    ({ status, body }) => {
-      const used = process.cpuUsage(cpu);
-      reply({
-        status,
-        body,
-        seconds: (performance.now() - started) / 1000,
-        cpuMs: (used.user + used.system) / 1000,
-      });
-    },
-    (err: unknown) => reply({ error: String(err) }),
-  );
+  const { status, body } = await transfer(req);
+  const used = process.cpuUsage(cpu);
+  return {
+    status,
+    body,
+    seconds: (performance.now() - started) / 1000,
+    cpuMs: (used.user + used.system) / 1000,
+  };
 });
-process.on('disconnect', () => process.exit(0));
-
-function reply(message: TransferReply): void {
-  process.send?.(message);
-}
 
 function transfer(req: TransferRequest): Promise<{ status: number; body: unknown }> {
   const url = new URL(req.url);

@@ -2,7 +2,7 @@
 // prom-client's default metrics keep a perf_hooks event-loop-delay histogram that is reset on
 // every scrape, so a scrape before the scenario and one after give the lag during it. The
 // histogram times a timer that fires every 10 ms (prom-client's default precision), so an idle
-// loop reads 10 ms; that interval is subtracted to give the delay beyond it. The bench's own
+// loop reads 10 ms; that interval is subtracted to give the delay beyond it. A client's own
 // loop is read the same way: a client too busy to read its sockets adds its delay to the lag
 // it measures.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -53,7 +53,7 @@ export async function startLoopLag(
   };
 }
 
-/** Starts timing this (the bench's) process's event loop; the returned function reads it. */
+/** Starts timing this process's event loop; the returned function reads it. */
 export function startOwnLoopLag(): () => LoopLag {
   const histogram = monitorEventLoopDelay({ resolution: SAMPLING_INTERVAL_MS });
   histogram.enable();

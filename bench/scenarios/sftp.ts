@@ -4,20 +4,18 @@
 // growth. Every transfer is checked (size and SHA-256 against the source) outside the timed
 // part, so a broken transfer fails the measurement instead of counting as fast.
 import { createHash, randomBytes } from 'node:crypto';
-import { fork } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { run } from '../../tests/harness/processes.js';
 import { ensureTestUser, type SshdHandle } from '../../tests/harness/sshd.js';
 import { filesPath, upload } from '../../tests/support/files.js';
 import { userDir } from '../../tests/support/sftp-fixture.js';
+import { startChild } from '../clients/child.js';
 import type { TransferReply, TransferRequest } from '../clients/files-browser.js';
 import type { Contender } from '../env/deployments.js';
 import { cpuMs, rssBytes } from '../measure/proc.js';
-import { withDeadline } from '../util.js';
 
 export interface Transfer {
   uploadMBps: number;
@@ -139,7 +137,9 @@ export async function measureSallyportSftp(
   const { admin, target } = contender.sallyport!;
   const path = join(fixture.remoteDir, `sallyport-${randomBytes(4).toString('hex')}.bin`);
   const local = join(fixture.dir, 'download.bin');
-  const browser = await startBrowser();
+  const browser = await startChild<TransferRequest, TransferReply>('files-browser.ts');
+  const viaBrowser = (request: TransferRequest): Promise<Done> =>
+    browser.ask(request, 600_000, `the browser stand-in's ${request.op}`);
   try {
     // Warm up first (code paths, the pooled SFTP connection), so the baseline is the idle
     // process and the growth is what the transfers hold.
@@ -166,7 +166,7 @@ export async function measureSallyportSftp(
       const url = (op: string, params: Record<string, string>): string =>
         new URL(filesPath(target.serverId, op, params), admin.baseUrl).href;
       const up = await cpuPerMB(() =>
-        browser.transfer({
+        viaBrowser({
           op: 'upload',
           url: url('upload', { path }),
           cookie: admin.cookie,
@@ -179,7 +179,7 @@ export async function measureSallyportSftp(
         throw new Error(`upload failed: ${up.done.status} ${JSON.stringify(up.done.body)}`);
       }
       const down = await cpuPerMB(() =>
-        browser.transfer({
+        viaBrowser({
           op: 'download',
           url: url('download', { path }),
           cookie: admin.cookie,
@@ -210,45 +210,6 @@ export async function measureSallyportSftp(
 }
 
 type Done = Exclude<TransferReply, { error: string }>;
-
-interface Browser {
-  transfer(request: TransferRequest): Promise<Done>;
-  stop(): Promise<void>;
-}
-
-/** Starts the browser stand-in; each transfer is one request to it. */
-async function startBrowser(): Promise<Browser> {
-  const entry = fileURLToPath(new URL('../clients/files-browser.ts', import.meta.url));
-  const child = fork(entry, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  return {
-    transfer: (request) =>
-      withDeadline(
-        new Promise<TransferReply>((resolve) => {
-          child.once('message', (reply: TransferReply) => resolve(reply));
-          child.send(request);
-        }),
-        600_000,
-        `the browser stand-in's ${request.op}`,
-      ).then((reply) => {
-        if ('error' in reply) throw new Error(`${request.op}: ${reply.error}`);
-        return reply;
-      }),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await withDeadline(exited, 10_000, 'the browser stand-in to exit').catch(() =>
-        child.kill('SIGKILL'),
-      );
-    },
-  };
-}
 
 async function expectSame(
   file: string,

@@ -1,0 +1,73 @@
+// A bench client in a process of its own, driven over IPC one request at a time. Browsers are
+// processes of their own: a client that shares the bench's heap shares its garbage collections
+// too (the bench holds every sample of the run), and its lag and CPU would be the bench's.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { withDeadline } from '../util.js';
+
+export interface ChildClient<Request, Reply> {
+  pid: number;
+  /** Sends `request` and waits for its reply; a reply `{ error }` rejects. */
+  ask(request: Request, ms: number, what: string): Promise<Exclude<Reply, { error: string }>>;
+  stop(): Promise<void>;
+}
+
+/** Starts `module` (a path relative to bench/clients/) under tsx, as the bench itself runs. */
+export async function startChild<Request, Reply extends object>(
+  module: string,
+): Promise<ChildClient<Request, Reply>> {
+  const entry = fileURLToPath(new URL(module, import.meta.url));
+  const child = fork(entry, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let running = true;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running = false;
+      resolve();
+    }),
+  );
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  return {
+    pid: child.pid!,
+    ask: async (request, ms, what) => {
+      if (!running) throw new Error(`${what}: the client process has exited`);
+      const reply = await withDeadline(
+        new Promise<Reply>((resolve, reject) => {
+          const onExit = (): void => reject(new Error(`${what}: the client process exited`));
+          child.once('exit', onExit);
+          child.once('message', (message: Reply) => {
+            child.off('exit', onExit);
+            resolve(message);
+          });
+          child.send(request as object);
+        }),
+        ms,
+        what,
+      );
+      if ('error' in reply) throw new Error(`${what}: ${String(reply.error)}`);
+      return reply as Exclude<Reply, { error: string }>;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await withDeadline(exited, 10_000, 'the client process to exit').catch(() =>
+        child.kill('SIGKILL'),
+      );
+    },
+  };
+}
+
+/** The child's side: answers each request with `handle`'s result, or `{ error }`. */
+export function serveRequests<Request>(handle: (request: Request) => Promise<object>): void {
+  process.on('message', (request: Request) => {
+    handle(request).then(
+      (reply) => process.send?.(reply),
+      (err: unknown) => process.send?.({ error: String(err) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+}
