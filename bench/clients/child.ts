@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { withDeadline } from '../util.js';
 
 export interface ChildClient<Request, Reply> {
-  pid: number;
   /** Sends `request` and waits for its reply; a reply `{ error }` rejects. */
   ask(request: Request, ms: number, what: string): Promise<Exclude<Reply, { error: string }>>;
   stop(): Promise<void>;
@@ -33,7 +32,6 @@ export async function startChild<Request, Reply extends object>(
     child.once('error', reject);
   });
   return {
-    pid: child.pid!,
     ask: async (request, ms, what) => {
       if (!running) throw new Error(`${what}: the client process has exited`);
       const reply = await withDeadline(
