@@ -19,16 +19,25 @@ export type FanoutRequest =
   | { op: 'print'; bytesPerSecond: number; seconds: number }
   | { op: 'close' };
 
-export interface Printed {
+/** What the browsers saw of the session's output. */
+export interface FanoutDelivery {
   /** Lines the owner's shell printed. */
   lines: number;
+  /** Delivery lag of every line at every joiner, milliseconds. */
   lagMs: number[];
+  /** Delivery lag of every line at the owner (no fan-out), milliseconds. */
   ownerLagMs: number[];
+  /** Joiners whose socket closed before the end. */
   disconnected: number;
+  /** Joiners the gateway cut off for lagging and showed a fresh snapshot (they missed output). */
   resynced: number;
+  /** Joiners that did not receive every line. */
   incomplete: number;
-  /** The rate the shell achieved, from sending the command to the owner seeing its end. */
+  /** Output rate the shell achieved, bytes/s (command sent to the owner seeing its end). */
   bytesPerSecond: number;
+}
+
+export interface Printed extends FanoutDelivery {
   /** This process's CPU and event-loop delay while the shell printed. */
   cpuMs: number;
   loopLag: LoopLag;

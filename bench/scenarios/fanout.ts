@@ -10,7 +10,12 @@
 import type { Contender } from '../env/deployments.js';
 import { createShareLink, joinerAccounts, joinQuery } from '../env/features.js';
 import { startChild } from '../clients/child.js';
-import type { FanoutReply, FanoutRequest, Printed } from '../clients/fanout-browsers.js';
+import type {
+  FanoutDelivery,
+  FanoutReply,
+  FanoutRequest,
+  Printed,
+} from '../clients/fanout-browsers.js';
 import { startLoopLag, type LoopLag } from '../measure/event-loop.js';
 import { startCpuMeter, type CpuReading } from '../measure/proc.js';
 import { runPool } from '../util.js';
@@ -21,23 +26,9 @@ export interface FanoutOptions {
   bytesPerSecond: number;
 }
 
-export interface FanoutResult {
+export interface FanoutResult extends FanoutDelivery {
   joiners: number;
   gateways: number;
-  /** Lines the owner's shell printed. */
-  lines: number;
-  /** Delivery lag of every line at every joiner, milliseconds. */
-  lagMs: number[];
-  /** Delivery lag of every line at the owner (no fan-out), milliseconds. */
-  ownerLagMs: number[];
-  /** Joiners whose socket closed before the end. */
-  disconnected: number;
-  /** Joiners the gateway cut off for lagging and showed a fresh snapshot (they missed output). */
-  resynced: number;
-  /** Joiners that did not receive every line. */
-  incomplete: number;
-  /** Output rate the shell achieved, bytes/s. */
-  bytesPerSecond: number;
   /** Server processes' CPU while the session printed; clientMs is the browsers' process's. */
   cpu: CpuReading;
   /** Event-loop delay of the server processes, and of the browsers' process ("browsers"). */
@@ -73,25 +64,21 @@ export async function measureFanout(
 
     const finishLag = await startLoopLag(contender.metricsUrls);
     const stopCpu = startCpuMeter(contender.serverProcs);
-    const printed = await ask<Printed>(
+    const {
+      cpuMs,
+      loopLag: browsersLag,
+      ...delivery
+    } = await ask<Printed>(
       { op: 'print', bytesPerSecond: options.bytesPerSecond, seconds: options.seconds },
       options.seconds * 1000 * 2 + 60_000,
       'the fan-out',
     );
-    const cpu = { ...stopCpu(), clientMs: printed.cpuMs };
-    const loopLag = { ...(await finishLag()), browsers: printed.loopLag };
     return {
       joiners: joiners.length,
       gateways,
-      lines: printed.lines,
-      lagMs: printed.lagMs,
-      ownerLagMs: printed.ownerLagMs,
-      disconnected: printed.disconnected,
-      resynced: printed.resynced,
-      incomplete: printed.incomplete,
-      bytesPerSecond: printed.bytesPerSecond,
-      cpu,
-      loopLag,
+      ...delivery,
+      cpu: { ...stopCpu(), clientMs: cpuMs },
+      loopLag: { ...(await finishLag()), browsers: browsersLag },
     };
   } finally {
     // Detached and closed as a browser leaves, so the session ends now rather than lingering
