@@ -58,6 +58,31 @@ describe('HeadlessScreen', () => {
     expect((await render(state))[0]).toBe('abc');
     screen.dispose();
   });
+
+  // The terminal is built on first use (or by prepare()), so a session can open its connection
+  // first: a screen used in any order must behave as one built at once.
+  it('takes a resize that comes before any output', async () => {
+    const screen = new HeadlessScreen(10, 2, HISTORY);
+    screen.resize(30, 4);
+    screen.write(Buffer.from('a line longer than ten'));
+    const state = await screen.snapshot();
+    expect(state).toMatchObject({ cols: 30, rows: 4 });
+    expect((await render(state))[0]).toBe('a line longer than ten');
+    screen.dispose();
+  });
+
+  it('snapshots an empty screen of its size, prepared or not', async () => {
+    const prepared = new HeadlessScreen(40, 5, HISTORY);
+    prepared.prepare();
+    const untouched = new HeadlessScreen(40, 5, HISTORY);
+    for (const screen of [prepared, untouched]) {
+      const state = await screen.snapshot();
+      expect(state).toMatchObject({ cols: 40, rows: 5 });
+      expect(await render(state)).toEqual(['', '', '', '', '']);
+      screen.dispose();
+    }
+    new HeadlessScreen(40, 5, HISTORY).dispose(); // never built: nothing to dispose of
+  });
 });
 
 /**

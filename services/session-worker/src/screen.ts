@@ -33,12 +33,16 @@ interface TerminalInternals {
  * asynchronously, in order; a resize or a snapshot is therefore queued behind the writes before
  * it, and a snapshot describes precisely the stream up to the moment it was asked for. Plain
  * text that would scroll out unseen is not parsed at all (ScrollOffFilter).
+ *
+ * The terminal itself is built on first use, or by `prepare()`: building one takes about a
+ * millisecond of CPU, which a session about to connect should not spend before it connects.
  */
 export class HeadlessScreen {
-  private readonly terminal: InstanceType<typeof Terminal>;
+  private built: InstanceType<typeof Terminal> | undefined;
   private readonly serializer = new SerializeAddon();
   private readonly filter: ScrollOffFilter;
   /** The latest size asked for (the terminal takes it once the writes before it are parsed). */
+  private cols: number;
   private rows: number;
   private unparsed = 0;
 
@@ -50,12 +54,11 @@ export class HeadlessScreen {
   constructor(
     cols: number,
     rows: number,
-    scrollback: number,
+    private readonly scrollback: number,
     private readonly onParsed: () => void = () => undefined,
   ) {
+    this.cols = cols;
     this.rows = rows;
-    this.terminal = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
-    this.terminal.loadAddon(this.serializer);
     this.filter = new ScrollOffFilter({
       feed: (data) => this.feed(data),
       checkRun: (answer) =>
@@ -67,6 +70,11 @@ export class HeadlessScreen {
       holdMs: HOLD_MS,
       maxHeldBytes: MAX_HELD_BYTES,
     });
+  }
+
+  /** Builds the terminal now, if nothing has yet. */
+  prepare(): void {
+    this.built ??= this.build();
   }
 
   /**
@@ -88,6 +96,7 @@ export class HeadlessScreen {
 
   resize(cols: number, rows: number): void {
     this.filter.flush();
+    this.cols = cols;
     this.rows = rows;
     this.terminal.write('', () => this.terminal.resize(cols, rows));
   }
@@ -116,7 +125,18 @@ export class HeadlessScreen {
 
   dispose(): void {
     this.filter.dispose();
-    this.terminal.dispose();
+    this.built?.dispose();
+  }
+
+  private get terminal(): InstanceType<typeof Terminal> {
+    return (this.built ??= this.build());
+  }
+
+  private build(): InstanceType<typeof Terminal> {
+    const { cols, rows, scrollback } = this;
+    const terminal = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+    terminal.loadAddon(this.serializer);
+    return terminal;
   }
 
   /**

@@ -1,5 +1,4 @@
-import type { OpenRequest } from '@sallyport/bus';
-import type { PrismaClient, Server } from '@sallyport/db';
+import type { Server } from '@sallyport/db';
 import {
   connectPlanned,
   planConnection,
@@ -7,27 +6,22 @@ import {
   type ServerConnectDeps,
 } from '@sallyport/ssh';
 
-export interface ConnectDeps extends ServerConnectDeps {
-  prisma: PrismaClient;
-}
-
 export type SessionConnectResult<T> =
   | { server: null; result: { ok: false; reason: 'error'; message: string; hostKey?: undefined } }
   | { server: Server; result: ConnectResult; alongside: T };
 
 /**
- * From an open request to an authenticated SSH connection: load the server, then connect as
- * every service does (libs/ssh: target policy, credentials, pinned host key). `alongside` runs
- * while the connection is being made (what must be done before the shell opens), started once
- * the connection's own lookups are done so as not to delay them; if it fails, the connection is
- * closed and its error thrown.
+ * From the session's server (null if it no longer exists) to an authenticated SSH connection,
+ * made as every service makes one (libs/ssh: target policy, credentials, pinned host key).
+ * `alongside` runs while the connection is being made (what must be done before the shell
+ * opens), started once the connection's own lookups are done so as not to delay them; if it
+ * fails, the connection is closed and its error thrown.
  */
-export async function connectForRequest<T>(
-  request: OpenRequest,
-  deps: ConnectDeps,
+export async function connectForSession<T>(
+  server: Server | null,
+  deps: ServerConnectDeps,
   alongside: (server: Server) => Promise<T>,
 ): Promise<SessionConnectResult<T>> {
-  const server = await deps.prisma.server.findUnique({ where: { id: request.serverId } });
   if (!server)
     return {
       server,

@@ -1,8 +1,8 @@
 import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
-import { appendAuditEvent, type Server } from '@sallyport/db';
+import { appendAuditEvent, type PrismaClient, type Server } from '@sallyport/db';
 import { NOT_RECORDED, resolveRecordingPolicy, type EffectivePolicy } from '@sallyport/recording';
-import { oneSessionOnly } from '@sallyport/ssh';
+import { oneSessionOnly, type ServerConnectDeps } from '@sallyport/ssh';
 import type { Logger } from '@sallyport/log';
 import type { WorkerMetrics } from './metrics.js';
 import { Participants } from './participants.js';
@@ -14,16 +14,13 @@ import {
 } from './recording.js';
 import { OutputBatch } from './output-batch.js';
 import { HeadlessScreen } from './screen.js';
-import {
-  connectForRequest,
-  type ConnectDeps,
-  type SessionConnectResult,
-} from './session-connect.js';
+import { connectForSession, type SessionConnectResult } from './session-connect.js';
 
 type Login = SessionConnectResult<EffectivePolicy>;
 
-export interface SessionDeps extends ConnectDeps, RecordingDeps {
+export interface SessionDeps extends ServerConnectDeps, RecordingDeps {
   workerId: string;
+  prisma: PrismaClient;
   bus: SessionBus;
   log: Logger;
   metrics: WorkerMetrics;
@@ -90,8 +87,13 @@ export class TerminalSession {
   private readonly endedPromise: Promise<void>;
   private resolveEnded!: () => void;
 
+  /**
+   * @param serverLookup the row of the server asked for (null if it no longer exists), still
+   *   being read: the worker reads it while it claims the session; a failed read ends the session
+   */
   constructor(
     private readonly request: OpenRequest,
+    private readonly serverLookup: Promise<Server | null>,
     private readonly deps: SessionDeps,
   ) {
     this.id = request.sessionId;
@@ -172,13 +174,15 @@ export class TerminalSession {
   private async logIn(): Promise<Login> {
     const { prisma, metrics } = this.deps;
     const started = performance.now();
-    const login = await connectForRequest(this.request, this.deps, (server) =>
-      this.request.kind === 'shell'
-        ? Promise.all([resolveRecordingPolicy(prisma, server), this.auditStart(server)]).then(
-            ([policy]) => policy,
-          )
-        : Promise.resolve(NOT_RECORDED),
-    );
+    const login = await connectForSession(await this.serverLookup, this.deps, (server) => {
+      if (this.request.kind !== 'shell') return Promise.resolve(NOT_RECORDED);
+      // The handshake is in flight: the screen's terminal is built now rather than in the
+      // constructor, before the connection could start.
+      this.screen.prepare();
+      return Promise.all([resolveRecordingPolicy(prisma, server), this.auditStart(server)]).then(
+        ([policy]) => policy,
+      );
+    });
     const { server, result } = login;
     if (result.ok) {
       if (this.ending) result.client.end();

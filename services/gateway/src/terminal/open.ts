@@ -31,6 +31,7 @@ export async function openNewSession(
         rows: size.rows,
         clientIp,
       },
+      select: { id: true }, // nothing else is used, and mapping a whole row costs a little CPU
     }),
     attachment.watch(),
   ]);
