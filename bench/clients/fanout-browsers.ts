@@ -21,11 +21,11 @@ export type FanoutRequest =
 
 /** What the browsers saw of the session's output. */
 export interface FanoutDelivery {
-  /** Lines the owner's shell printed. */
+  /** Lines the owner's shell printed, the lead-in's included. */
   lines: number;
-  /** Delivery lag of every line at every joiner, milliseconds. */
+  /** Delivery lag of every line after the lead-in at every joiner, milliseconds. */
   lagMs: number[];
-  /** Delivery lag of every line at the owner (no fan-out), milliseconds. */
+  /** Delivery lag of every line after the lead-in at the owner (no fan-out), milliseconds. */
   ownerLagMs: number[];
   /** Joiners whose socket closed before the end. */
   disconnected: number;
@@ -48,6 +48,13 @@ export type FanoutReply = { sessionId: string } | Printed | { ok: true } | { err
 const LINE_BYTES = 10_000;
 /** After the owner saw the end, how long joiners may take to receive the rest. */
 const CATCH_UP_MS = 10_000;
+/**
+ * The shell prints this long before the lines whose lag is kept. In the first half-second of a
+ * round, this process (new for the round) and the servers (just after 50 joins) are still
+ * settling: lines arrived up to 130 ms late at the owner and the joiners alike, while this
+ * process's event loop stalled for up to 113 ms.
+ */
+const LEAD_IN_SECONDS = 2;
 
 let target: SallyportTarget | undefined;
 let owner: SallyportTerminal | undefined;
@@ -86,13 +93,21 @@ async function print(
   owner: SallyportTerminal,
   options: { bytesPerSecond: number; seconds: number },
 ): Promise<Printed> {
-  const lines = Math.round((options.bytesPerSecond / LINE_BYTES) * options.seconds);
+  const linesPerSecond = options.bytesPerSecond / LINE_BYTES;
+  const leadIn = Math.round(linesPerSecond * LEAD_IN_SECONDS);
+  const lines = leadIn + Math.round(linesPerSecond * options.seconds);
+  /** Reads a chunk's stamps, and keeps the lag of those after the lead-in. */
+  const keepLags = (stamps: StampReader, chunk: Buffer, into: number[]): void => {
+    const now = performance.timeOrigin + performance.now();
+    const read = stamps.read(chunk);
+    const first = stamps.count - read.length; // index of read[0] among every line
+    read.forEach((stampMs, i) => {
+      if (first + i >= leadIn) into.push(now - stampMs);
+    });
+  };
   const lagMs: number[] = [];
   for (const joiner of joiners) {
-    joiner.terminal.onOutput((chunk) => {
-      const now = performance.timeOrigin + performance.now();
-      for (const stampMs of joiner.stamps.read(chunk)) lagMs.push(now - stampMs);
-    });
+    joiner.terminal.onOutput((chunk) => keepLags(joiner.stamps, chunk, lagMs));
   }
   const ownerStamps = new StampReader();
   const ownerLagMs: number[] = [];
@@ -100,8 +115,7 @@ async function print(
   let seam = Buffer.alloc(0);
   const finished = new Promise<number>((resolve) => {
     owner.onOutput((chunk) => {
-      const now = performance.timeOrigin + performance.now();
-      for (const stampMs of ownerStamps.read(chunk)) ownerLagMs.push(now - stampMs);
+      keepLags(ownerStamps, chunk, ownerLagMs);
       const tail = Buffer.concat([seam, chunk]);
       if (tail.includes(endMarker)) resolve(performance.now());
       seam = tail.subarray(Math.max(0, tail.length - endMarker.length));

@@ -3,8 +3,8 @@
 // joiner is a user of its own who logs in at its gateway, redeems the link and attaches, as a
 // browser on the /join page does, and acknowledges what it renders. Each line starts with the
 // shell's wall clock ($EPOCHREALTIME, microseconds); a joiner's lag for a line is its arrival
-// time minus that stamp (same machine, same clock). The owner's own lag is kept as the
-// reference: what fan-out adds is the difference. The owner's and the joiners' browsers run in a
+// time minus that stamp (same machine, same clock), kept for the lines after a two-second
+// lead-in. The owner's own lag is kept as the reference: what fan-out adds is the difference. The owner's and the joiners' browsers run in a
 // process of their own (clients/fanout-browsers.ts); this side sets up the accounts and the link
 // and reads the servers' CPU and event-loop delay.
 import type { Contender } from '../env/deployments.js';
