@@ -51,7 +51,7 @@ const CATCH_UP_MS = 10_000;
 /**
  * The shell prints this long before the lines whose lag is kept. In the first half-second of a
  * round, this process (new for the round) and the servers (just after 50 joins) are still
- * settling: lines arrived up to 130 ms late at the owner and the joiners alike, while this
+ * settling: lines arrived up to 133 ms late at the owner and the joiners alike, while this
  * process's event loop stalled for up to 113 ms.
  */
 const LEAD_IN_SECONDS = 2;

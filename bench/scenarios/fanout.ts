@@ -4,9 +4,10 @@
 // browser on the /join page does, and acknowledges what it renders. Each line starts with the
 // shell's wall clock ($EPOCHREALTIME, microseconds); a joiner's lag for a line is its arrival
 // time minus that stamp (same machine, same clock), kept for the lines after a two-second
-// lead-in. The owner's own lag is kept as the reference: what fan-out adds is the difference. The owner's and the joiners' browsers run in a
-// process of their own (clients/fanout-browsers.ts); this side sets up the accounts and the link
-// and reads the servers' CPU and event-loop delay.
+// lead-in. The owner's own lag is kept as the reference: what fan-out adds is the difference.
+// The owner's and the joiners' browsers run in a process of their own
+// (clients/fanout-browsers.ts); this side sets up the accounts and the link and reads the
+// servers' CPU and event-loop delay.
 import type { Contender } from '../env/deployments.js';
 import { createShareLink, joinerAccounts, joinQuery } from '../env/features.js';
 import { startChild } from '../clients/child.js';
