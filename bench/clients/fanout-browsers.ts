@@ -127,7 +127,7 @@ async function print(
   owner.write(pacedLines(lines, options.bytesPerSecond));
   const endedAt = await withDeadline(
     finished,
-    options.seconds * 1000 * 2 + 30_000,
+    (LEAD_IN_SECONDS + options.seconds) * 1000 * 2 + 30_000,
     'the shell printing every line',
   );
   // Joiners may trail the owner a little; give them the time to receive every line.

@@ -41,8 +41,9 @@ export class HeadlessScreen {
   private built: InstanceType<typeof Terminal> | undefined;
   private readonly serializer = new SerializeAddon();
   private readonly filter: ScrollOffFilter;
-  /** The latest size asked for (the terminal takes it once the writes before it are parsed). */
+  /** The latest columns asked for (the terminal takes them once the writes before are parsed). */
   private cols: number;
+  /** The latest rows asked for, likewise. */
   private rows: number;
   private unparsed = 0;
 

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Server } from '@sallyport/db';
 import {
   connectPlanned,
@@ -14,8 +15,8 @@ export type SessionConnectResult<T> =
  * From the session's server (null if it no longer exists) to an authenticated SSH connection,
  * made as every service makes one (libs/ssh: target policy, credentials, pinned host key).
  * `alongside` runs while the connection is being made (what must be done before the shell
- * opens), started once the connection's own lookups are done so as not to delay them; if it
- * fails, the connection is closed and its error thrown.
+ * opens), started once the connection is under way so as not to delay it; if it fails, the
+ * connection is closed and its error thrown.
  */
 export async function connectForSession<T>(
   server: Server | null,
@@ -29,9 +30,12 @@ export async function connectForSession<T>(
     };
   const plan = await planConnection(server, deps);
   if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
+  const connecting = connectPlanned(plan, deps);
+  // A socket connecting to an address makes its connect(2) on the next tick, after every promise
+  // job of this turn: what runs alongside starts a turn later, so that it does not go first.
   const [connected, done] = await Promise.allSettled([
-    connectPlanned(plan, deps),
-    alongside(server),
+    connecting,
+    nextTurn().then(() => alongside(server)),
   ]);
   if (done.status === 'rejected') {
     if (connected.status === 'fulfilled' && connected.value.ok) connected.value.client.end();

@@ -173,15 +173,17 @@ export class TerminalSession {
    */
   private async logIn(): Promise<Login> {
     const { prisma, metrics } = this.deps;
+    const serverRow = await this.serverLookup;
     const started = performance.now();
-    const login = await connectForSession(await this.serverLookup, this.deps, (server) => {
+    const login = await connectForSession(serverRow, this.deps, (server) => {
       if (this.request.kind !== 'shell') return Promise.resolve(NOT_RECORDED);
-      // The handshake is in flight: the screen's terminal is built now rather than in the
-      // constructor, before the connection could start.
-      this.screen.prepare();
-      return Promise.all([resolveRecordingPolicy(prisma, server), this.auditStart(server)]).then(
-        ([policy]) => policy,
-      );
+      const policyAndAudit = Promise.all([
+        resolveRecordingPolicy(prisma, server),
+        this.auditStart(server),
+      ]);
+      // Built now, with the connection under way, rather than in the constructor before it.
+      if (!this.ending) this.screen.prepare();
+      return policyAndAudit.then(([policy]) => policy);
     });
     const { server, result } = login;
     if (result.ok) {

@@ -89,13 +89,14 @@ export function startSessionWorker(
       return;
     }
     // The server's row is read while the lease is claimed: the SSH connection waits for it, and
-    // the read has no effect if the session turns out to be another worker's. Its failure is the
-    // session's to report (it ends with an error), so it is marked handled here.
-    const server = deps.prisma.server.findUnique({ where: { id: request.serverId } });
-    server.catch(() => undefined);
+    // the read has no effect if the session turns out to be another worker's. A Prisma query
+    // starts only once something waits on it: the catch() below starts it now, and marks its
+    // failure handled, for the session reports it (it ends with an error).
+    const serverLookup = deps.prisma.server.findUnique({ where: { id: request.serverId } });
+    serverLookup.catch(() => undefined);
     // A request claimed from a dead worker may already be owned by a live one.
     if (!(await bus.claimOwnership(request.sessionId, options.workerId))) return;
-    const session = new TerminalSession(request, server, sessionDeps);
+    const session = new TerminalSession(request, serverLookup, sessionDeps);
     sessions.set(session.id, session);
     void session.ended.finally(() => {
       sessions.delete(session.id);
