@@ -142,6 +142,35 @@ describe('the web UI in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('says why a terminal was not opened when the user is at their session limit', async () => {
+    const limited = await startEmbedded({ SALLYPORT_MAX_SESSIONS_PER_USER: '1' });
+    try {
+      const server = await limited.admin.createServer(sshdServer(sshd));
+      const first = await TerminalClient.open(
+        limited.url,
+        { serverId: server.id },
+        { cookie: limited.admin.cookie, origin: limited.admin.origin },
+      );
+      await first.waitForControl('ready');
+
+      const { page, problems } = await newPage();
+      await page.goto(`${limited.url}/terminal/${server.id}`);
+      await page.waitForURL(/\/login\?next=/);
+      await page.fill('#login-username', ADMIN_USER);
+      await page.fill('#login-password', limited.adminPassword);
+      await page.click('#login-submit');
+      await page.waitForSelector('#terminal-view[data-state=ended]');
+      const why = '[session not opened: you already have 1 open session; end one first]';
+      expect(await page.textContent('#terminal-ended-message')).toBe(why);
+      expect(await page.textContent('#terminal-status-text')).toBe('Not connected');
+      await poll(() => terminalText(page)).toContain(why);
+      first.close();
+      expect(problems).toEqual([]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('shows server names as text, tests, edits and deletes a server', async () => {
     const server = await sp.admin.createServer(
       sshdServer(sshd, { name: '<b>x</b>', tags: ['<i>t</i>'] }),

@@ -163,11 +163,25 @@ describe('bad input gets a clear error and disturbs nothing else', () => {
     expect(res.body.error.message).toContain(`${field}: ${message}`);
   });
 
-  it('answers 404 for an unknown server, over HTTP and WebSocket', async () => {
+  it('answers an unknown server with 404 over HTTP, and with a reason in the terminal', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     expect((await sp.admin.request('GET', `/api/servers/${unknown}`)).status).toBe(404);
     expect((await sp.admin.request('GET', '/api/servers/not-a-uuid')).status).toBe(404);
-    await expect(open({ serverId: unknown })).rejects.toMatchObject({ status: 404 });
+    // Not an id at all: refused before the upgrade.
+    await expect(open({ serverId: 'not-a-uuid' })).rejects.toMatchObject({ status: 404 });
+    // An id of no server: the socket is told why, which a browser could not learn from a status,
+    // and no session is left behind.
+    const sessionCount = async () =>
+      (await sp.admin.request('GET', '/api/sessions?scope=all&limit=500')).body.sessions.length;
+    const before = await sessionCount();
+    const term = await open({ serverId: unknown });
+    expect(await term.waitForControl('exit')).toMatchObject({
+      reason: 'refused',
+      message: 'server not found',
+    });
+    expect(await term.waitForClose()).toBe(1000);
+    expect(term.control.map((m) => m.type)).toEqual(['exit']);
+    expect(await sessionCount()).toBe(before);
   });
 
   it('reports a refused port in the terminal and the session row', async () => {

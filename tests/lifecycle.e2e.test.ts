@@ -190,7 +190,12 @@ describe('session limits', () => {
         );
       const first = await open();
       await first.waitForControl('ready');
-      await expect(open()).rejects.toMatchObject({ status: 429 });
+      const refused = await open();
+      expect(await refused.waitForControl('exit')).toMatchObject({
+        reason: 'refused',
+        message: 'you already have 1 open session; end one first',
+      });
+      expect(await refused.waitForClose()).toBe(1000);
       first.sendControl({ type: 'close' });
       await first.waitForControl('exit');
       const second = await open();
@@ -228,7 +233,11 @@ describe('session limits', () => {
       const bobs = await open(people[0]!);
       await bobs.waitForControl('ready');
       // ...but it counts toward the total: with two open, carol is turned away.
-      await expect(open(people[1]!)).rejects.toMatchObject({ status: 503 });
+      const turnedAway = await open(people[1]!);
+      expect(await turnedAway.waitForControl('exit')).toMatchObject({
+        reason: 'refused',
+        message: 'Sallyport is at its session limit; try again later',
+      });
       bobs.sendControl({ type: 'close' });
       await bobs.waitForControl('exit');
       const carols = await open(people[1]!);

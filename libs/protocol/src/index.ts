@@ -88,11 +88,12 @@ export type ServerMessage =
   | { type: 'control-denied' }
   /**
    * The session is over for this socket; it closes after this. `removed`: this participant's
-   * access was revoked while the session goes on.
+   * access was revoked while the session goes on. `refused`: the session was never opened (its
+   * server is gone, or a session limit was reached); the message says which.
    */
   | {
       type: 'exit';
-      reason: EndReason | 'removed';
+      reason: EndReason | 'removed' | 'refused';
       message: string;
       code: number | null;
       signal: string | null;

@@ -14,7 +14,7 @@ export type SessionTarget =
 
 /** How a session ended: the gateway's `exit` message, or what the browser saw of the socket. */
 export interface SessionEnd {
-  reason: EndReason | 'removed' | 'lost' | 'unreachable' | 'disconnected';
+  reason: EndReason | 'removed' | 'refused' | 'lost' | 'unreachable' | 'disconnected';
   message: string;
   code: number | null;
   signal: string | null;

@@ -1,46 +1,54 @@
-import { appendAuditEvent, type PrismaClient, type Server, type User } from '@sallyport/db';
+import { appendAuditEvent, type PrismaClient, type User } from '@sallyport/db';
 import type { SessionBus } from '@sallyport/bus';
 import type { SessionAccess } from '../sessions/access.js';
 import type { Attachment } from './attachment.js';
+import { insertSessionRow, type SessionLimits } from './session-row.js';
 
 interface OpenDeps {
   bus: SessionBus;
   prisma: PrismaClient;
   openTimeoutMs: number;
+  limits: SessionLimits;
 }
 
 /**
- * A new session for the socket's user: its row, and the request for a worker.
- * The socket watches the session before asking, so not one byte of the first output is missed.
+ * A new session for the socket's user: its row, and the request for a worker. An unknown
+ * server or a session limit ends the socket with a message saying so, which a browser can show
+ * (it is not told why an upgrade was refused). The socket watches the session before asking,
+ * so not one byte of the first output is missed.
  */
 export async function openNewSession(
   attachment: Attachment,
-  open: { user: User; server: Server; size: { cols: number; rows: number }; clientIp: string },
+  open: { user: User; serverId: string; size: { cols: number; rows: number }; clientIp: string },
   deps: OpenDeps,
 ): Promise<void> {
-  const { user, server, size, clientIp } = open;
+  const { user, serverId, size, clientIp } = open;
   const sessionId = attachment.sessionId;
   // Both before the request (the worker audits the start), but neither waits for the other.
-  await Promise.all([
-    deps.prisma.terminalSession.create({
-      data: {
-        id: sessionId,
-        userId: user.id,
-        serverId: server.id,
-        cols: size.cols,
-        rows: size.rows,
-        clientIp,
-      },
-      select: { id: true }, // nothing else is used, and mapping a whole row costs a little CPU
-    }),
+  const [row] = await Promise.all([
+    insertSessionRow(
+      deps.prisma,
+      { id: sessionId, userId: user.id, serverId, cols: size.cols, rows: size.rows, clientIp },
+      deps.limits,
+    ),
     attachment.watch(),
   ]);
+  if (!row.created) {
+    attachment.finish({
+      type: 'exit',
+      reason: 'refused',
+      message: row.message,
+      code: null,
+      signal: null,
+    });
+    return;
+  }
   attachment.startAsOpener();
   attachment.send({
     type: 'session',
     id: sessionId,
-    serverId: server.id,
-    serverName: server.name,
+    serverId,
+    serverName: row.serverName,
     userId: user.id,
     role: 'owner',
     attached: false,
@@ -71,7 +79,7 @@ export async function openNewSession(
     kind: 'shell',
     userId: user.id,
     username: user.username,
-    serverId: server.id,
+    serverId,
     cols: size.cols,
     rows: size.rows,
     attachId: attachment.attachId,

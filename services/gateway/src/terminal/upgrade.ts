@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import Cookies from 'cookies';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionBus } from '@sallyport/bus';
-import type { PrismaClient, Server, User } from '@sallyport/db';
+import type { PrismaClient, User } from '@sallyport/db';
 import { isAppError } from '@sallyport/errors';
 import type { Logger } from '@sallyport/log';
 import { MAX_FRAME_BYTES, terminalSizeSchema } from '@sallyport/protocol';
@@ -15,6 +15,7 @@ import { sessionAccess, type SessionAccess } from '../sessions/access.js';
 import { Attachment } from './attachment.js';
 import { attachToSession, openNewSession } from './open.js';
 import { AttachmentRegistry } from './registry.js';
+import type { SessionLimits } from './session-row.js';
 
 export const TERMINAL_PATH = '/api/terminal';
 const PING_INTERVAL_MS = 30_000;
@@ -29,12 +30,12 @@ export interface TerminalUpgradeDeps {
   allowedOrigins: readonly string[];
   trustProxy: boolean;
   openTimeoutMs: number;
-  limits: { maxPerUser: number; maxTotal: number };
+  limits: SessionLimits;
   flowWindowBytes: number;
 }
 
 type Target =
-  | { kind: 'new'; server: Server; size: { cols: number; rows: number } }
+  | { kind: 'new'; serverId: string; size: { cols: number; rows: number } }
   | { kind: 'attach'; access: SessionAccess };
 
 /** The gateway says no before the upgrade, with an HTTP status. */
@@ -50,8 +51,11 @@ class Refusal extends Error {
 /**
  * Terminal WebSockets: `/api/terminal?serverId=…&cols=…&rows=…` opens a new session,
  * `/api/terminal?sessionId=…` attaches to a running one (a resume, a share, an invitation).
- * Everything is checked before the upgrade (Origin, login cookie, the request, access), so a
- * refused client never gets a socket and no SSH work starts for it.
+ * Who may connect is checked before the upgrade (Origin, login cookie, the request, access to a
+ * running session), so a refused client never gets a socket. Whether a new session may open (its
+ * server exists, the session limits allow it) is decided as its row is written, after the
+ * upgrade, and a refusal is told on the socket, where a browser can show it (open.ts). No SSH
+ * work starts for a refused session.
  */
 export function attachTerminalSockets(
   httpServer: HttpServer,
@@ -109,24 +113,10 @@ export function attachTerminalSockets(
       rows: Number(url.searchParams.get('rows') ?? 24),
     });
     if (!size.success) throw new Refusal(400, 'Invalid terminal size');
-    const [server] = await Promise.all([
-      isUuid(serverId) ? deps.prisma.server.findUnique({ where: { id: serverId } }) : null,
-      checkSessionLimits(user),
-    ]);
-    if (!server) throw new Refusal(404, 'Server not found');
-    return { kind: 'new', server, size: size.data };
-  }
-
-  async function checkSessionLimits(user: User): Promise<void> {
-    // Both counts in one statement: every new terminal waits for it, and each query costs the
-    // gateway about a millisecond of CPU on top of its round trip.
-    const [live] = await deps.prisma.$queryRaw<[{ mine: number; total: number }]>`
-      SELECT count(*) FILTER (WHERE user_id = ${user.id}::uuid)::int AS mine, count(*)::int AS total
-      FROM terminal_sessions WHERE status IN ('pending', 'active')`;
-    if (live.mine >= deps.limits.maxPerUser)
-      throw new Refusal(429, `You already have ${live.mine} open sessions; end one first`);
-    if (live.total >= deps.limits.maxTotal)
-      throw new Refusal(503, 'Sallyport is at its session limit');
+    if (!isUuid(serverId)) throw new Refusal(404, 'Server not found');
+    // Whether the server exists and the session limits allow another is decided with the
+    // session's row, after the upgrade (open.ts).
+    return { kind: 'new', serverId, size: size.data };
   }
 
   async function startNew(
@@ -142,7 +132,7 @@ export function attachTerminalSockets(
     );
     await openNewSession(
       attachment,
-      { user, server: target.server, size: target.size, clientIp },
+      { user, serverId: target.serverId, size: target.size, clientIp },
       deps,
     );
   }

@@ -11,6 +11,13 @@ import { openShareDialog } from './share-dialog.js';
 type ViewState = 'loading' | 'connecting' | 'ready' | 'reconnecting' | 'ended';
 
 const RESIZE_DEBOUNCE_MS = 100;
+// How the terminal and the status line word an ending. Two are not the session's own: this
+// browser was removed from it, or it was never opened.
+const ENDED = { prefix: 'session ended', status: 'Session ended' };
+const ENDINGS: Partial<Record<SessionEnd['reason'], typeof ENDED>> = {
+  removed: { prefix: 'removed from the session', status: 'Removed from the session' },
+  refused: { prefix: 'session not opened', status: 'Not connected' },
+};
 
 /** Server text written into the terminal must not be able to send escape sequences. */
 const printable = (text: string): string =>
@@ -332,17 +339,15 @@ function terminalView(
   // ---- the session ----
   const showEnd = (end: SessionEnd): void => {
     socket = undefined;
-    const line =
-      end.reason === 'removed'
-        ? `[removed from the session: ${end.message}]`
-        : `[session ended: ${end.message}]`;
+    const { prefix, status } = ENDINGS[end.reason] ?? ENDED;
+    const line = `[${prefix}: ${end.message}]`;
     // Bold yellow, then hide the cursor: nothing typed here goes anywhere any more.
     inOrder(() => term.write(`\r\n\x1b[1;33m${printable(line)}\x1b[0m\r\n\x1b[?25l`));
     setText(endedMessage, line);
     shareDialog?.close();
     requests = [];
     renderRequests();
-    setState('ended', end.reason === 'removed' ? 'Removed from the session' : 'Session ended');
+    setState('ended', status);
     renderPeople();
   };
 
