@@ -15,12 +15,13 @@ export class KnownHosts {
   ) {}
 
   /**
-   * The key pinned for a host, read once per connection before it starts: the connection asks
-   * for that key type first, and checks the key presented against it without another round
-   * trip in the middle of the handshake.
+   * The key pinned for a host, read once per connection while its TCP connection is made: the
+   * handshake asks for that key type first, and checks the key presented against it without
+   * another round trip in the middle. The query starts at the call (a Prisma query on its own
+   * would wait until awaited), so a caller can start it and await it later.
    */
-  pinned(host: string, port: number): Promise<KnownHost | null> {
-    return this.prisma.knownHost.findUnique({ where: { host_port: { host, port } } });
+  async pinned(host: string, port: number): Promise<KnownHost | null> {
+    return await this.prisma.knownHost.findUnique({ where: { host_port: { host, port } } });
   }
 
   /** Checks a presented key against `pinned` (as `pinned()` gave it), pinning it on first use. */

@@ -36,9 +36,13 @@ export interface ServerConnectDeps {
   ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number; paceReads?: boolean };
 }
 
-/** What is decided before a connection starts: the address, and the key pinned for the host. */
+/**
+ * What is decided before a connection starts: the address, and the key pinned for the host (still
+ * being read: the connection needs it only once the TCP connection is up).
+ */
 export type ConnectionPlan =
-  { ok: true; target: SshTarget; pinned: KnownHost | null } | Extract<TargetCheck, { ok: false }>;
+  | { ok: true; target: SshTarget; pinned: Promise<KnownHost | null> }
+  | Extract<TargetCheck, { ok: false }>;
 
 /**
  * Connects to a registered server the way every service must: the target policy is checked on
@@ -61,10 +65,9 @@ export async function planConnection(
   server: Server,
   deps: ServerConnectDeps,
 ): Promise<ConnectionPlan> {
-  const [address, pinned] = await Promise.all([
-    deps.policy.check(server.host),
-    deps.knownHosts.pinned(server.host, server.port),
-  ]);
+  const pinned = deps.knownHosts.pinned(server.host, server.port);
+  pinned.catch(() => undefined); // awaited by the connection; not at all if the policy refuses
+  const address = await deps.policy.check(server.host);
   if (!address.ok) return address;
   const target = {
     host: server.host,

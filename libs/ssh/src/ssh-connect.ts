@@ -28,8 +28,8 @@ export type ConnectResult =
 
 export interface ConnectOptions {
   knownHosts: KnownHosts;
-  /** The key pinned for the host, as `knownHosts.pinned()` gave it. */
-  pinned: KnownHost | null;
+  /** The key pinned for the host, from `knownHosts.pinned()`: awaited once the socket is connecting. */
+  pinned: Promise<KnownHost | null>;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   /** Read bulk output in fewer, larger pieces (`pacedSocket`): for terminal sessions. */
@@ -38,9 +38,47 @@ export interface ConnectOptions {
 
 /**
  * Opens an authenticated SSH connection, verifying the host key before any credential is sent,
- * and turns every way this can fail into a reason and a message a user can act on.
+ * and turns every way this can fail into a reason and a message a user can act on. The TCP
+ * connection starts at once; the pinned key is awaited only before ssh2 takes the socket (the
+ * server takes longer than that lookup to send its greeting).
  */
-export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<ConnectResult> {
+export async function connectSsh(
+  target: SshTarget,
+  options: ConnectOptions,
+): Promise<ConnectResult> {
+  const where = `${target.host}:${target.port}`;
+  // Our own socket, so that it can be paced. Until ssh2 has it, its errors are kept here.
+  const socket = options.paceReads ? pacedSocket() : new Socket();
+  let early: Error | undefined;
+  const keepEarlyError = (err: Error) => (early ??= err);
+  socket.on('error', keepEarlyError);
+  try {
+    socket.connect({ host: target.address, port: target.port });
+  } catch (err) {
+    return {
+      ok: false,
+      reason: 'connect_failed',
+      message: `could not connect to ${where}: ${(err as Error).message}`,
+    };
+  }
+  let pinned: KnownHost | null;
+  try {
+    pinned = await options.pinned;
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  socket.off('error', keepEarlyError);
+  if (early) return { ok: false, ...describeFailure(early, target, where, undefined) };
+  return handshake(socket, target, { ...options, pinned });
+}
+
+/** ssh2 on a socket already connecting or connected (it tells the two apart), to `ready`. */
+function handshake(
+  socket: Socket,
+  target: SshTarget,
+  options: Omit<ConnectOptions, 'pinned'> & { pinned: KnownHost | null },
+): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
   const { pinned } = options;
   let verdict: HostKeyVerdict | undefined;
@@ -88,20 +126,6 @@ export function connectSsh(target: SshTarget, options: ConnectOptions): Promise<
         ...(verdict ? { hostKey: verdict } : {}),
       });
     });
-    // Our own socket, so that it can be paced; connecting before ssh2 sees it, which is how
-    // ssh2 tells a socket still to connect from one already open. Its errors reach ssh2 as
-    // they would from a socket of its own: asynchronously, as the client's 'error'.
-    const socket = options.paceReads ? pacedSocket() : new Socket();
-    try {
-      socket.connect({ host: target.address, port: target.port });
-    } catch (err) {
-      resolve({
-        ok: false,
-        reason: 'connect_failed',
-        message: `could not connect to ${where}: ${(err as Error).message}`,
-      });
-      return;
-    }
     try {
       client.connect({ ...config, sock: socket });
       // No Nagle delay, from the first packet: the handshake sends messages back to back (the
