@@ -38,7 +38,7 @@ const FULL: Omit<
 > = {
   quick: false,
   rounds: 5,
-  connectSamples: 10,
+  connectSamples: 30,
   echo: { keystrokes: 300, warmup: 30, gapMs: 10 },
   bulkInputBytes: 50_000_000, // the issue's `head -c 50000000 /dev/urandom | base64`
   idle: {
