@@ -1,12 +1,13 @@
 // connectSsh starts the TCP connection before the pinned host key has been read, and hands the
-// socket to ssh2 once it has: whichever comes first, the outcome must be the same.
-import { createServer, type Socket } from 'node:net';
+// socket to ssh2 once it has: whichever comes first, the outcome must be the same, on a plain
+// socket and on a paced one (which reads as soon as it connects).
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type KnownHost } from '@sallyport/db';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { KnownHosts } from './known-hosts.js';
-import { connectSsh, type SshTarget } from './ssh-connect.js';
+import { connectSsh } from './ssh-connect.js';
 
 let sshd: SshdHandle;
 let db: Database;
@@ -23,53 +24,87 @@ afterAll(async () => {
   await db.close();
 });
 
-const target = (port: number): SshTarget => ({
-  host: '127.0.0.1',
-  address: '127.0.0.1',
-  port,
-  username: sshd.user,
-  auth: { password: sshd.password },
-});
-const connect = (port: number, pinned: Promise<KnownHost | null>) =>
-  connectSsh(target(port), {
-    knownHosts,
-    pinned,
-    connectTimeoutMs: 10_000,
-    keepaliveIntervalMs: 0,
-  });
-const later = <T>(ms: number, value: T) => sleep(ms).then(() => value);
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
 
 /** A port with nothing listening on it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const port = await listen(server);
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
 
-describe('connectSsh', () => {
-  it.each([
-    ['at once', 0],
-    ['after the server has sent its greeting', 300],
-  ])('logs in when the pinned key is read %s', async (_, delayMs) => {
-    const result = await connect(
-      sshd.port,
-      later(delayMs, knownHosts.pinned('127.0.0.1', sshd.port)),
+/** A relay in front of sshd that tells when the server's greeting has gone through it. */
+async function greetingRelay() {
+  let greeted!: () => void;
+  const forwarded = new Promise<void>((resolve) => (greeted = resolve));
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = tcpConnect(sshd.port, '127.0.0.1');
+    sockets.push(client, upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+      greeted();
+    });
+    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => undefined).on('close', () => sockets.forEach((s) => s.destroy()));
+    }
+  });
+  const port = await listen(server);
+  return {
+    port,
+    forwarded,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
+  const connect = (port: number, pinned: Promise<KnownHost | null>) =>
+    connectSsh(
+      {
+        host: '127.0.0.1',
+        address: '127.0.0.1',
+        port,
+        username: sshd.user,
+        auth: { password: sshd.password },
+      },
+      { knownHosts, pinned, connectTimeoutMs: 5_000, keepaliveIntervalMs: 0, paceReads },
     );
+
+  it('logs in when the pinned key is read at once', async () => {
+    const result = await connect(sshd.port, knownHosts.pinned('127.0.0.1', sshd.port));
     expect(result.ok).toBe(true);
-    if (result.ok) {
-      expect(['pinned', 'match']).toContain(result.hostKey.kind);
-      result.client.end();
+    if (result.ok) result.client.end();
+  });
+
+  it('logs in when the pinned key comes after the server has sent its greeting', async () => {
+    const relay = await greetingRelay();
+    try {
+      // A moment after the greeting was forwarded: by then it has reached the socket.
+      const pinned = relay.forwarded
+        .then(() => sleep(20))
+        .then(() => knownHosts.pinned('127.0.0.1', relay.port));
+      const result = await connect(relay.port, pinned);
+      expect(result.ok).toBe(true);
+      if (result.ok) result.client.end();
+    } finally {
+      relay.close();
     }
   });
 
   it.each([
-    ['before the refusal', 0],
-    ['after the refusal', 300],
-  ])('reports a refused port when the pinned key comes %s', async (_, delayMs) => {
+    ['before the refusal', () => Promise.resolve(null)],
+    ['after the refusal', () => sleep(300).then(() => null)],
+  ])('reports a refused port when the pinned key comes %s', async (_, pinned) => {
     const port = await closedPort();
-    expect(await connect(port, later(delayMs, null))).toEqual({
+    expect(await connect(port, pinned())).toEqual({
       ok: false,
       reason: 'connect_failed',
       message: `connection refused by 127.0.0.1:${port}`,
@@ -79,9 +114,8 @@ describe('connectSsh', () => {
   it('fails, and closes its socket, when the pinned key cannot be read', async () => {
     const accepted: Socket[] = [];
     const server = createServer((socket) => accepted.push(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listen(server);
     try {
-      const { port } = server.address() as { port: number };
       const lookup = sleep(200).then(() => Promise.reject(new Error('database unreachable')));
       await expect(connect(port, lookup)).rejects.toThrow('database unreachable');
       await expect.poll(() => accepted.length).toBe(1);

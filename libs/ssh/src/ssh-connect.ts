@@ -47,8 +47,12 @@ export async function connectSsh(
   options: ConnectOptions,
 ): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
-  // Our own socket, so that it can be paced. Until ssh2 has it, its errors are kept here.
+  options.pinned.catch(() => undefined); // not awaited if the socket cannot even be made
+  // Our own socket, so that it can be paced. Until ssh2 has it, it is paused (a paced socket
+  // reads as soon as it connects, and the server's greeting would go to no one) and its errors
+  // are kept here; ssh2 resumes it.
   const socket = options.paceReads ? pacedSocket() : new Socket();
+  socket.pause();
   let early: Error | undefined;
   const keepEarlyError = (err: Error) => (early ??= err);
   socket.on('error', keepEarlyError);
