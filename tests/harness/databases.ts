@@ -14,8 +14,11 @@ async function openTarget(target: DatabaseTarget, drop: () => Promise<void>) {
   return {
     db,
     close: async () => {
-      await db.close();
-      await drop();
+      try {
+        await db.close();
+      } finally {
+        await drop();
+      }
     },
   };
 }

@@ -1,32 +1,26 @@
-import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WebSocket } from 'ws';
 import { createMemoryTransport, SessionBus, type InputMessage } from '@sallyport/bus';
 import { createLogger } from '@sallyport/log';
 import { createGatewayMetrics } from '../metrics.js';
+import { BrowserSocket } from '../../../../tests/support/browser-socket.js';
 import { Attachment } from './attachment.js';
-
-/** The browser's end as the attachment sees it: what it is sent, and frames it receives. */
-class BrowserSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  readonly received: Buffer[] = [];
-  send(data: Buffer | string): void {
-    if (typeof data !== 'string') this.received.push(data);
-  }
-  close(): void {
-    this.readyState = 3;
-    this.emit('close');
-  }
-  ack(bytes: number): void {
-    this.emit('message', Buffer.from(JSON.stringify({ type: 'ack', bytes })), false);
-  }
-}
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const SESSION = '6f1d2c3b-0000-4000-8000-000000000001';
+
+/** The owner's socket on SESSION, on a worker with this flow window. */
+const ownersAttachment = (socket: BrowserSocket, bus: SessionBus, flowWindowBytes: number) =>
+  new Attachment(
+    socket.asWebSocket,
+    { sessionId: SESSION, userId: 'u1', username: 'ann', role: 'owner', via: 'owner' },
+    {
+      bus,
+      metrics: createGatewayMetrics(new Registry()),
+      log: createLogger('test', { level: 'silent' }),
+      flowWindowBytes,
+    },
+  );
 
 describe('Attachment: acknowledgements on to the worker', () => {
   let bus: SessionBus;
@@ -43,16 +37,7 @@ describe('Attachment: acknowledgements on to the worker', () => {
 
   /** The owner's socket on a session whose worker has this flow window. */
   async function open(flowWindowBytes: number): Promise<void> {
-    const attachment = new Attachment(
-      socket as unknown as WebSocket,
-      { sessionId: SESSION, userId: 'u1', username: 'ann', role: 'owner', via: 'owner' },
-      {
-        bus,
-        metrics: createGatewayMetrics(new Registry()),
-        log: createLogger('test', { level: 'silent' }),
-        flowWindowBytes,
-      },
-    );
+    const attachment = ownersAttachment(socket, bus, flowWindowBytes);
     await attachment.watch();
     attachment.startAsOpener();
     toWorker = [];
@@ -133,5 +118,30 @@ describe('Attachment: acknowledgements on to the worker', () => {
     vi.advanceTimersByTime(20);
     await nextTurn();
     expect(acksForwarded()).toEqual([]);
+  });
+});
+
+describe('Attachment: the bus subscription', () => {
+  it('is dropped when the browser leaves while it is being made', async () => {
+    const bus = new SessionBus(createMemoryTransport());
+    // The real subscription, slow to be made (as a round trip to Redis can be, longer than the
+    // socket takes to close), and counted as it ends.
+    const subscribe = bus.watch.bind(bus);
+    let ended = 0;
+    vi.spyOn(bus, 'watch').mockImplementation(async (sessionId, onMessage) => {
+      const unsubscribe = await subscribe(sessionId, onMessage);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return async () => {
+        ended += 1;
+        await unsubscribe();
+      };
+    });
+    const socket = new BrowserSocket();
+    const attachment = ownersAttachment(socket, bus, 1024 * 1024);
+    const watching = attachment.watch();
+    socket.close();
+    await watching;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ended).toBe(1);
   });
 });

@@ -41,6 +41,12 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 type StreamMessage = Extract<SessionMessage, { type: 'output' | 'resize' }>;
 
+// The close frame's reason when the socket ends for something other than the session's end.
+const CLOSE_REASONS: Partial<Record<Extract<ServerMessage, { type: 'exit' }>['reason'], string>> = {
+  removed: 'removed',
+  refused: 'session not opened',
+};
+
 /**
  * One browser socket on one session. It holds no SSH state: it relays between the socket and
  * the session's channels on the bus. A socket joining a running session is shown a snapshot
@@ -62,6 +68,7 @@ export class Attachment {
   private readonly ackStepBytes: number;
   private ackTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => Promise<void>) | undefined;
+  private socketClosed = false;
   private refusals = 0;
   /** Called once the socket is done, whatever ended it. */
   onClosed: () => void = () => undefined;
@@ -95,9 +102,12 @@ export class Attachment {
 
   /** Subscribes to the session. Call before the worker can publish anything this socket needs. */
   async watch(): Promise<void> {
-    this.unsubscribe = await this.deps.bus.watch(this.sessionId, (msg) =>
+    const unsubscribe = await this.deps.bus.watch(this.sessionId, (msg) =>
       this.onSessionMessage(msg),
     );
+    // The browser may have gone while the subscription was made; nothing would end it later.
+    if (this.socketClosed) return unsubscribe();
+    this.unsubscribe = unsubscribe;
   }
 
   /** The socket opened the session: it sees the stream from its first byte, no snapshot. */
@@ -121,7 +131,7 @@ export class Attachment {
     this.state = 'ended';
     this.log.info({ reason: final.reason }, 'terminal socket finished');
     this.send(final);
-    this.ws.close(1000, final.reason === 'removed' ? 'removed' : 'session ended');
+    this.ws.close(1000, CLOSE_REASONS[final.reason] ?? 'session ended');
   }
 
   // ---- from the session ----
@@ -342,6 +352,7 @@ export class Attachment {
 
   /** The browser went away: the session goes on without this socket. */
   private async onSocketClosed(): Promise<void> {
+    this.socketClosed = true;
     const wasEnded = this.state === 'ended';
     this.state = 'ended';
     clearTimeout(this.ackTimer);

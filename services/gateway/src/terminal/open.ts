@@ -33,6 +33,11 @@ export async function openNewSession(
     ),
     attachment.watch(),
   ]);
+  if (attachment.isEnded) {
+    // The browser left while the row was written: no worker is asked for a session nobody is on.
+    if (row.created) await endUnstarted(deps.prisma, sessionId);
+    return;
+  }
   if (!row.created) {
     attachment.finish({
       type: 'exit',
@@ -87,6 +92,18 @@ export async function openNewSession(
     deadline: Date.now() + deps.openTimeoutMs,
   });
   attachment.log.info('terminal session requested');
+}
+
+async function endUnstarted(prisma: PrismaClient, sessionId: string): Promise<void> {
+  await prisma.terminalSession.updateMany({
+    where: { id: sessionId, endedAt: null },
+    data: {
+      status: 'ended',
+      endedAt: new Date(),
+      endReason: 'closed',
+      endMessage: 'the browser left before the session started',
+    },
+  });
 }
 
 /** A socket joining a running session: its owner coming back, or a participant. */

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMemoryTransport, SessionBus } from '@sallyport/bus';
+import type { Database, User } from '@sallyport/db';
+import { createLogger } from '@sallyport/log';
+import { databaseKinds } from '../../../../tests/harness/databases.js';
+import { BrowserSocket } from '../../../../tests/support/browser-socket.js';
+import { createGatewayMetrics } from '../metrics.js';
+import { Attachment } from './attachment.js';
+import { openNewSession } from './open.js';
+
+describe.each(databaseKinds)('opening a new terminal session on $name', (kind) => {
+  let prisma: Database['prisma'];
+  let user: User;
+  let serverId: string;
+  beforeAll(async () => {
+    const { db, close } = await kind.open();
+    prisma = db.prisma;
+    user = await prisma.user.create({ data: { username: 'ann' } });
+    serverId = (
+      await prisma.server.create({
+        data: {
+          name: 'db-1',
+          host: 'db-1',
+          username: 'u',
+          authType: 'password',
+          secretEncrypted: 's',
+        },
+      })
+    ).id;
+    return close;
+  });
+
+  /** openNewSession for a browser socket, and what the gateway asked of the workers. */
+  function open(socket: BrowserSocket) {
+    const bus = new SessionBus(createMemoryTransport());
+    const requestOpen = vi.spyOn(bus, 'requestOpen');
+    const attachment = new Attachment(
+      socket.asWebSocket,
+      {
+        sessionId: randomUUID(),
+        userId: user.id,
+        username: user.username,
+        role: 'owner',
+        via: 'owner',
+      },
+      {
+        bus,
+        metrics: createGatewayMetrics(new Registry()),
+        log: createLogger('test', { level: 'silent' }),
+        flowWindowBytes: 1024 * 1024,
+      },
+    );
+    const opened = openNewSession(
+      attachment,
+      { user, serverId, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1' },
+      { bus, prisma, openTimeoutMs: 60_000, limits: { maxPerUser: 10, maxTotal: 100 } },
+    );
+    const row = () => prisma.terminalSession.findUnique({ where: { id: attachment.sessionId } });
+    return { opened, requestOpen, row };
+  }
+
+  it('asks a worker for the session, once its row is written and the socket told', async () => {
+    const socket = new BrowserSocket();
+    const { opened, requestOpen, row } = open(socket);
+    await opened;
+    expect(requestOpen).toHaveBeenCalledOnce();
+    expect(socket.control).toMatchObject([{ type: 'session', serverName: 'db-1', role: 'owner' }]);
+    expect(await row()).toMatchObject({ status: 'pending', endedAt: null });
+    socket.close();
+  });
+
+  it('asks no worker, and ends the row, when the browser leaves while it is written', async () => {
+    const socket = new BrowserSocket();
+    const { opened, requestOpen, row } = open(socket);
+    socket.close();
+    await opened;
+    expect(requestOpen).not.toHaveBeenCalled();
+    expect(socket.control).toEqual([]);
+    expect(await row()).toMatchObject({ status: 'ended', endReason: 'closed' });
+  });
+});
