@@ -43,7 +43,7 @@ const PHASE_LABELS: Record<string, string> = {
   authenticated: 'ssh2: SSH handshake and login done',
   shell: 'ssh2: shell channel open',
   open: 'WebSocket upgrade done',
-  session: '`session` message (row written, bus watched)',
+  session: '`session` message (server and limits checked, row written, bus watched)',
   ready: '`ready` message (worker connected, shell open)',
   participants: '`participants` message (who is on the session)',
 };

@@ -507,8 +507,8 @@ function terminalView(
   endedNew.addEventListener('click', startNew);
 
   if (kind === 'server') {
-    // Looking the server up first turns "unknown server" and "logged out" into clear answers,
-    // which a refused WebSocket upgrade cannot give.
+    // Looking the server up first gives the title and the address to show while connecting, and
+    // turns "logged out" into a login page, which a refused WebSocket upgrade cannot give.
     const id = serverId ?? '';
     api
       .getServer(id)
