@@ -6,7 +6,7 @@ import { oneSessionOnly } from '@sallyport/ssh';
 import type { SshdInfo } from '../../tests/harness/sshd.js';
 import { PROMPT, type BenchTerminal, type OpenTiming, type TerminalOpener } from './terminal.js';
 
-export type SshTarget = Pick<SshdInfo, 'host' | 'port' | 'user' | 'privateKey'>;
+export type SshTarget = Pick<SshdInfo, 'host' | 'port' | 'user' | 'password'>;
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -50,7 +50,7 @@ export function openDirect(
       host: target.host,
       port: target.port,
       username: target.user,
-      privateKey: target.privateKey, // as Sallyport's bench server does (env/deployments.ts)
+      password: target.password,
       readyTimeout: CONNECT_TIMEOUT_MS,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,

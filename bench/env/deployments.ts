@@ -12,16 +12,6 @@ import type { TerminalOpener } from '../clients/terminal.js';
 import type { ProcRef } from '../measure/proc.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
-/**
- * The bench's sshd as a registered server, logging in with the test user's key as the direct
- * baseline does. With a password, this VM's sshd took either about 30 or about 60 ms to check it,
- * half the time each, for both contenders alike: a contender's median landed on either side, and
- * the difference between two medians said more about that than about Sallyport. (A key login has
- * its own stall, in about a third of opens: see docs/performance.md.)
- */
-const benchServer = (sshd: SshdHandle) =>
-  sshdServer(sshd, { auth: { type: 'key', privateKey: sshd.privateKey } });
-
 export type ContenderKey = 'direct' | 'distributed' | 'embedded';
 
 export const CONTENDER_LABELS: Record<ContenderKey, string> = {
@@ -113,7 +103,7 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
       ...(options.env ? { sftpWorkerEnv: options.env } : {}),
     });
     try {
-      const serverId = (await cluster.admin.createServer(benchServer(options.sshd))).id;
+      const serverId = (await cluster.admin.createServer(sshdServer(options.sshd))).id;
       const worker = cluster.workers[0]!;
       const gateways = cluster.gateways.map((g, i) => ({ name: `gateway-${i}`, pid: g.proc.pid! }));
       const target: SallyportTarget = {
@@ -162,7 +152,7 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
 export async function deployEmbedded(options: DeployOptions): Promise<SallyportDeployment> {
   const app = await startEmbedded({ ...benchEnv(options.maxSessions), ...options.env });
   try {
-    const serverId = (await app.admin.createServer(benchServer(options.sshd))).id;
+    const serverId = (await app.admin.createServer(sshdServer(options.sshd))).id;
     const target: SallyportTarget = {
       gatewayUrls: [app.url],
       serverId,

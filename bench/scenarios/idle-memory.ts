@@ -116,7 +116,7 @@ export async function measureIdleDirect(
   options: IdleOptions,
 ): Promise<IdleResult> {
   const entry = fileURLToPath(new URL('../clients/ssh-holder.ts', import.meta.url));
-  const target = { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.privateKey };
+  const target = { host: sshd.host, port: sshd.port, user: sshd.user, password: sshd.password };
   const child = fork(entry, [JSON.stringify(target)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
