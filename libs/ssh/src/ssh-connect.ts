@@ -28,7 +28,7 @@ export type ConnectResult =
 
 export interface ConnectOptions {
   knownHosts: KnownHosts;
-  /** The key pinned for the host, from `knownHosts.pinned()`: awaited once the socket is connecting. */
+  /** The key pinned for the host, from `knownHosts.pinned()`; awaited once the socket connects. */
   pinned: Promise<KnownHost | null>;
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
