@@ -1,6 +1,6 @@
 // The two databases Sallyport runs on, for integration tests that must pass on both: a
 // throw-away PostgreSQL database, and PGlite in memory.
-import { openDatabase, type Database, type DatabaseTarget } from '@sallyport/db';
+import { openDatabase, type Database, type DatabaseTarget, type Server } from '@sallyport/db';
 import { createTestDatabase } from './postgres.js';
 
 export interface DatabaseKind {
@@ -36,3 +36,10 @@ export const databaseKinds: DatabaseKind[] = [
     open: () => openTarget({ kind: 'pglite', dataDir: 'memory://' }, async () => {}),
   },
 ];
+
+/** A registered server with placeholder credentials, for rows that need one to point at. */
+export function createServerRow(prisma: Database['prisma'], name: string): Promise<Server> {
+  return prisma.server.create({
+    data: { name, host: name, username: 'u', authType: 'password', secretEncrypted: 's' },
+  });
+}

@@ -1,50 +1,22 @@
 // Proves the hand-written migration SQL and the Prisma schema agree: every model is written
 // with every field and read back through the client, on real PostgreSQL and on PGlite.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../../tests/harness/postgres.js';
-import { openDatabase, Prisma, type Database, type DatabaseTarget } from './index.js';
+import { createServerRow, databaseKinds } from '../../../tests/harness/databases.js';
+import { Prisma, type Database } from './index.js';
 
 const at = (iso: string) => new Date(iso);
 
-interface Kind {
-  name: 'postgres' | 'pglite';
-  create(): Promise<{ target: DatabaseTarget; drop: () => Promise<void> }>;
-}
-
-const kinds: Kind[] = [
-  {
-    name: 'postgres',
-    async create() {
-      const db = await createTestDatabase();
-      return { target: { kind: 'postgres', url: db.url }, drop: () => db.drop() };
-    },
-  },
-  {
-    name: 'pglite',
-    create: () =>
-      Promise.resolve({ target: { kind: 'pglite', dataDir: 'memory://' }, drop: async () => {} }),
-  },
-];
-
-describe.each(kinds)('models on $name', (kind) => {
+describe.each(databaseKinds)('models on $name', (kind) => {
   // One database for the file: every test uses its own unique names and keys.
-  let db: Database;
   let prisma: Database['prisma'];
   beforeAll(async () => {
-    const { target, drop } = await kind.create();
-    db = await openDatabase(target);
+    const { db, close } = await kind.open();
     prisma = db.prisma;
-    return async () => {
-      await db.close();
-      await drop();
-    };
+    return close;
   });
 
   const newUser = (username: string) => prisma.user.create({ data: { username } });
-  const newServer = (name: string) =>
-    prisma.server.create({
-      data: { name, host: name, username: 'u', authType: 'password', secretEncrypted: 's' },
-    });
+  const newServer = (name: string) => createServerRow(prisma, name);
 
   it('User: defaults, every field, @updatedAt', async () => {
     const minimal = await newUser('minimal');

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryTransport, SessionBus } from '@sallyport/bus';
 import type { Database, User } from '@sallyport/db';
 import { createLogger } from '@sallyport/log';
-import { databaseKinds } from '../../../../tests/harness/databases.js';
+import { createServerRow, databaseKinds } from '../../../../tests/harness/databases.js';
 import { BrowserSocket } from '../../../../tests/support/browser-socket.js';
 import { createGatewayMetrics } from '../metrics.js';
 import { Attachment } from './attachment.js';
@@ -18,17 +18,7 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
     const { db, close } = await kind.open();
     prisma = db.prisma;
     user = await prisma.user.create({ data: { username: 'ann' } });
-    serverId = (
-      await prisma.server.create({
-        data: {
-          name: 'db-1',
-          host: 'db-1',
-          username: 'u',
-          authType: 'password',
-          secretEncrypted: 's',
-        },
-      })
-    ).id;
+    serverId = (await createServerRow(prisma, 'db-1')).id;
     return close;
   });
 

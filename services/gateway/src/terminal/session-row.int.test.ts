@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@sallyport/db';
-import { databaseKinds } from '../../../../tests/harness/databases.js';
+import { createServerRow, databaseKinds } from '../../../../tests/harness/databases.js';
 import { insertSessionRow, type SessionLimits } from './session-row.js';
 
 describe.each(databaseKinds)('a new session row on $name', (kind) => {
@@ -10,15 +10,7 @@ describe.each(databaseKinds)('a new session row on $name', (kind) => {
   beforeAll(async () => {
     const { db, close } = await kind.open();
     prisma = db.prisma;
-    const server = await prisma.server.create({
-      data: {
-        name: 'db-1',
-        host: 'db-1',
-        username: 'u',
-        authType: 'password',
-        secretEncrypted: 's',
-      },
-    });
+    const server = await createServerRow(prisma, 'db-1');
     serverId = server.id;
     return close;
   });
