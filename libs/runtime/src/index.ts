@@ -10,4 +10,4 @@ export { openJobQueue } from './jobs.js';
 export { openDatabaseFromConfig } from './database.js';
 export { onShutdown } from './shutdown.js';
 export { runMain } from './main.js';
-export { setHeapGrowth } from './heap.js';
+export { keepHeapHeadroom, setHeapGrowth } from './heap.js';

@@ -1,9 +1,11 @@
 import { startOpsServer } from '@sallyport/observability';
-import { onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
+import { keepHeapHeadroom, onShutdown, openServiceContext, runMain } from '@sallyport/runtime';
 import { startSessionWorker, workerOptionsFrom } from './worker.js';
 
 // The session worker as its own process (distributed mode): Redis and PostgreSQL required.
 runMain('session-worker', async () => {
+  // Room for output's buffers between full collections while the heap is small (few sessions).
+  keepHeapHeadroom(64 * 1024 * 1024);
   const ctx = await openServiceContext('session-worker', { embedded: false });
   const { config } = ctx;
   const worker = startSessionWorker(workerOptionsFrom(config), { ...ctx, prisma: ctx.db.prisma });
