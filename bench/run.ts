@@ -140,7 +140,14 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
             timeoutMs: 240_000,
           });
           record(sink.bulk, contender.key, bulk);
-          return `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB`;
+          const collections = Object.entries(bulk.fullCollections ?? {})
+            .filter(([, c]) => c.count > 0)
+            .map(([name, c]) => `${name} ${c.count}`);
+          return (
+            `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
+            `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
+            (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
+          );
         });
       }
       if (!into) results.errors.push(...sink.errors);

@@ -61,6 +61,26 @@ function roundCell(values: number[]): Cell | undefined {
   return { value: s.median, min: s.min, max: s.max, n: s.n };
 }
 
+/**
+ * One value per run from the values of its processes (the largest, or their sum); a run in which
+ * no process reported one gives none.
+ */
+function perRun<R>(
+  runs: readonly R[],
+  values: (run: R) => number[],
+  combine: (values: number[]) => number,
+): Cell | undefined {
+  return roundCell(
+    runs.flatMap((run) => {
+      const perProcess = values(run);
+      return perProcess.length > 0 ? [combine(perProcess)] : [];
+    }),
+  );
+}
+
+const largest = (values: number[]): number => Math.max(...values);
+const sum = (values: number[]): number => values.reduce((a, v) => a + v, 0);
+
 function perContender<T>(
   table: PerContender<T>,
   fn: (value: T, key: ContenderKey) => Cell | undefined,
@@ -187,6 +207,15 @@ export function computeFigures(r: RawResults): Figure[] {
   }
   figures.push(
     {
+      key: 'bulk_full_collections',
+      label: 'full garbage collections per bulk run, Sallyport processes (a floor)',
+      unit: '/run',
+      better: 'lower',
+      cells: perContender(bulk, (runs) =>
+        perRun(runs, (b) => Object.values(b.fullCollections ?? {}).map((c) => c.count), sum),
+      ),
+    },
+    {
       key: 'bulk_client_cpu_ms_per_mb',
       label: 'client CPU per MB (the bench itself)',
       unit: 'ms/MB',
@@ -218,12 +247,7 @@ export function computeFigures(r: RawResults): Figure[] {
       unit: 'ms',
       better: 'lower',
       cells: perContender(bulk, (runs) =>
-        roundCell(
-          runs.flatMap((b) => {
-            const lags = Object.values(b.loopLag).map((l) => l.p99);
-            return lags.length > 0 ? [Math.max(...lags)] : [];
-          }),
-        ),
+        perRun(runs, (b) => Object.values(b.loopLag).map((l) => l.p99), largest),
       ),
     },
     {
@@ -410,11 +434,10 @@ function fanoutFigures(r: RawResults): Figure[] {
   const cpuShare = (pick: (cpu: (typeof runs)[number]['cpu']) => number): Cell | undefined =>
     roundCell(runs.map((f) => (pick(f.cpu) / f.cpu.wallMs) * 100));
   const loopP99 = (names: (name: string) => boolean): Cell | undefined =>
-    roundCell(
-      runs.flatMap((f) => {
-        const lags = Object.entries(f.loopLag).flatMap(([n, l]) => (names(n) ? [l.p99] : []));
-        return lags.length > 0 ? [Math.max(...lags)] : [];
-      }),
+    perRun(
+      runs,
+      (f) => Object.entries(f.loopLag).flatMap(([n, l]) => (names(n) ? [l.p99] : [])),
+      largest,
     );
   const owner = runs.flatMap((f) => f.ownerLagMs);
   return [

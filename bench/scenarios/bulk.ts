@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { waitForQuiet } from '../clients/terminal.js';
 import type { Contender } from '../env/deployments.js';
-import { startLoopLag, type LoopLag } from '../measure/event-loop.js';
+import type { LoopLag } from '../measure/event-loop.js';
+import { startServiceMetrics, type FullCollections } from '../measure/service-metrics.js';
 import { startCpuMeter, type CpuReading } from '../measure/proc.js';
 
 export interface BulkOptions {
@@ -33,6 +34,8 @@ export interface BulkResult {
   /** Redis PUBLISH calls during the run (distributed mode). */
   redisPublishes?: number;
   loopLag: Record<string, LoopLag>;
+  /** Each Sallyport process's full garbage collections during the run (at least). */
+  fullCollections?: Record<string, FullCollections>;
 }
 
 const MB = 1e6;
@@ -47,7 +50,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
     const marker = Buffer.from(`${token}${a + b}`);
     const command = `head -c ${options.inputBytes} /dev/urandom | base64; echo ${token}$((${a}+${b}))\n`;
 
-    const finishLag = await startLoopLag(contender.metricsUrls);
+    const finishMetrics = await startServiceMetrics(contender.metricsUrls);
     const publishesBefore = await contender.redis?.commandCalls('publish');
     const framesBefore = terminal.received.frames;
 
@@ -82,7 +85,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
     const { bytes, endedAt, cpu } = await done;
     const windowUs: [number, number] = [windowStart, monotonicUs()];
     const wallMs = endedAt - startedAt;
-    const loopLag = await finishLag();
+    const { loopLag, fullCollections } = await finishMetrics();
     const publishesAfter = await contender.redis?.commandCalls('publish');
     const frames = terminal.received.frames - framesBefore;
     await waitForQuiet(terminal, 100, 5_000); // the prompt after the marker
@@ -100,6 +103,7 @@ export async function measureBulk(contender: Contender, options: BulkOptions): P
         ? { redisPublishes: publishesAfter - publishesBefore }
         : {}),
       loopLag,
+      fullCollections,
     };
   } finally {
     await terminal.close();

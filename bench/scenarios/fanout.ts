@@ -17,7 +17,8 @@ import type {
   FanoutRequest,
   Printed,
 } from '../clients/fanout-browsers.js';
-import { startLoopLag, type LoopLag } from '../measure/event-loop.js';
+import type { LoopLag } from '../measure/event-loop.js';
+import { startServiceMetrics } from '../measure/service-metrics.js';
 import { startCpuMeter, type CpuReading } from '../measure/proc.js';
 import { runPool } from '../util.js';
 
@@ -63,7 +64,7 @@ export async function measureFanout(
     }));
     await ask({ op: 'join', joiners }, 120_000, 'attaching the joiners');
 
-    const finishLag = await startLoopLag(contender.metricsUrls);
+    const finishMetrics = await startServiceMetrics(contender.metricsUrls);
     const stopCpu = startCpuMeter(contender.serverProcs);
     const {
       cpuMs,
@@ -79,7 +80,7 @@ export async function measureFanout(
       gateways,
       ...delivery,
       cpu: { ...stopCpu(), clientMs: cpuMs },
-      loopLag: { ...(await finishLag()), browsers: browsersLag },
+      loopLag: { ...(await finishMetrics()).loopLag, browsers: browsersLag },
     };
   } finally {
     // Detached and closed as a browser leaves, so the session ends now rather than lingering

@@ -1,0 +1,82 @@
+// What the Sallyport processes' own /metrics say about a scenario: one scrape before it, one
+// after, once each, since a scrape resets the event-loop histogram.
+//
+// - Event-loop lag: prom-client keeps a perf_hooks event-loop-delay histogram that it resets on
+//   every scrape, so the scrape after the scenario gives the lag during it (see event-loop.ts
+//   for the timer interval taken off).
+// - Full garbage collections (V8's mark-compacts): prom-client's `nodejs_gc_duration_seconds`
+//   only counts up, so the two scrapes' difference is what happened in between. A process that
+//   streams bytes can fall into starting one every few megabytes (docs/performance.md), which
+//   shows in its CPU per MB. prom-client records only the first entry of each batch that
+//   perf_hooks delivers, so a full collection that ends in the same turn as another collection
+//   may not be counted: a floor, not a tally.
+import { LOOP_TIMER_INTERVAL_MS, type LoopLag } from './event-loop.js';
+
+export interface FullCollections {
+  count: number;
+  pauseMs: number;
+}
+
+export interface ServiceMetrics {
+  loopLag: Record<string, LoopLag>;
+  fullCollections: Record<string, FullCollections>;
+}
+
+interface Scrape {
+  loopLag: LoopLag;
+  fullCollections: FullCollections;
+}
+
+async function scrape(url: string): Promise<Scrape | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) return undefined;
+    const text = await res.text();
+    const read = (name: string, label?: string): number | undefined => {
+      const labels = label ? `\\{(?:[^}]*,)?${label}(?:,[^}]*)?\\}` : '(?:\\{[^}]*\\})?';
+      const match = new RegExp(`^${name}${labels} (\\S+)$`, 'm').exec(text);
+      return match ? Number(match[1]) : undefined;
+    };
+    const lagMs = (name: string): number =>
+      Math.max(0, (read(name) ?? NaN) * 1000 - LOOP_TIMER_INTERVAL_MS);
+    // prom-client prints no series for a kind of collection that has not happened yet.
+    const major = (name: string): number => read(name, 'kind="major"') ?? 0;
+    return {
+      loopLag: {
+        p50: lagMs('nodejs_eventloop_lag_p50_seconds'),
+        p99: lagMs('nodejs_eventloop_lag_p99_seconds'),
+        max: lagMs('nodejs_eventloop_lag_max_seconds'),
+      },
+      fullCollections: {
+        count: major('nodejs_gc_duration_seconds_count'),
+        pauseMs: major('nodejs_gc_duration_seconds_sum') * 1000,
+      },
+    };
+  } catch {
+    return undefined; // supporting evidence; a failed scrape must not fail the run
+  }
+}
+
+/** Scrapes every process now; the returned function scrapes them again and compares. */
+export async function startServiceMetrics(
+  endpoints: readonly { name: string; url: string }[],
+): Promise<() => Promise<ServiceMetrics>> {
+  const before = await Promise.all(endpoints.map((e) => scrape(e.url)));
+  return async () => {
+    const after = await Promise.all(endpoints.map((e) => scrape(e.url)));
+    const metrics: ServiceMetrics = { loopLag: {}, fullCollections: {} };
+    endpoints.forEach(({ name }, i) => {
+      const [first, last] = [before[i], after[i]];
+      if (!last) return;
+      metrics.loopLag[name] = last.loopLag;
+      // A count that went down means the process restarted in between: nothing to compare.
+      if (first && last.fullCollections.count >= first.fullCollections.count) {
+        metrics.fullCollections[name] = {
+          count: last.fullCollections.count - first.fullCollections.count,
+          pauseMs: last.fullCollections.pauseMs - first.fullCollections.pauseMs,
+        };
+      }
+    });
+    return metrics;
+  };
+}
