@@ -66,6 +66,16 @@ export async function asciinemaCat(cast: string): Promise<string> {
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;
+  } catch (error) {
+    // asciinema's own complaint reaches script's stdout, through the terminal script gave it.
+    const {
+      code,
+      signal,
+      stdout = '',
+    } = error as { code?: number; signal?: string; stdout?: string };
+    throw new Error(
+      `asciinema cat failed (exit ${code ?? '-'}, signal ${signal ?? '-'}): ${stdout.slice(-2000)}`,
+    );
   } finally {
     await rm(file, { force: true });
   }
