@@ -156,6 +156,8 @@ function toConfig(e: z.infer<typeof schema>) {
       loginFailuresPerIp: e.SALLYPORT_LOGIN_FAILURES_PER_IP,
       /** Terminal opens and connection tests allowed per user per minute. */
       connectsPerMinute: e.SALLYPORT_CONNECTS_PER_MINUTE,
+      /** Shown with each server's pinned host key (the workers apply it). */
+      hostKeyPolicy: e.SALLYPORT_HOST_KEY_POLICY,
       /** The workers' flow window (`session.flowWindowBytes`): acks go on in steps of a quarter. */
       flowWindowBytes: e.SALLYPORT_FLOW_WINDOW_BYTES,
       /** Open sessions allowed per user and in all. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { algorithmsFor, fingerprintOf, keyTypeOf } from './host-key.js';
+import { algorithmsFor, fingerprintOf, keyTypeOf, parseHostKey } from './host-key.js';
 
 // An ssh-ed25519 public key blob: string "ssh-ed25519", then the 32-byte key.
 const blob = Buffer.concat([
@@ -24,5 +25,42 @@ describe('host keys', () => {
   it('asks for the pinned key type first, with RSA under its signature algorithms', () => {
     expect(algorithmsFor('ssh-ed25519')).toEqual(['ssh-ed25519']);
     expect(algorithmsFor('ssh-rsa')).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']);
+  });
+});
+
+describe('parseHostKey', () => {
+  // Real keys, as OpenSSH writes them: the public one a line ("type base64 comment").
+  const keyPair = (type: 'ed25519' | 'rsa') => {
+    const pair =
+      type === 'rsa'
+        ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'root@host' })
+        : ssh2.utils.generateKeyPairSync('ed25519', { comment: 'root@host' });
+    const [keyType, base64] = pair.public.split(' ');
+    return { pem: pair.private, line: pair.public, keyType, blob: Buffer.from(base64!, 'base64') };
+  };
+
+  it.each(['ed25519', 'rsa'] as const)('reads an %s key as a .pub file holds it', (type) => {
+    const { line, keyType, blob } = keyPair(type);
+    expect(parseHostKey(`${line}\n`)).toEqual({ keyType, blob });
+  });
+
+  it('reads a line of ssh-keyscan output, and skips its comments', () => {
+    const { line, blob } = keyPair('ed25519');
+    const keyscan = line.split(' ').slice(0, 2).join(' ');
+    expect(parseHostKey(`# 10.0.0.5:22 SSH-2.0-OpenSSH_9.2\n[10.0.0.5]:2222 ${keyscan}`)).toEqual({
+      keyType: 'ssh-ed25519',
+      blob,
+    });
+  });
+
+  it.each([
+    ['a private key', () => keyPair('ed25519').pem, /is a private key/],
+    ['two keys', () => `${keyPair('ed25519').line}\n${keyPair('ed25519').line}`, /2 lines/],
+    ['nothing but blanks', () => ' \n\t\n', /is empty/],
+    ['a key type alone', () => 'ssh-ed25519', /not an SSH public key/],
+    ['a key cut short', () => keyPair('ed25519').line.slice(0, 40), /not an SSH public key/],
+  ])('says what is wrong with %s', (_label, text, why) => {
+    const parsed = parseHostKey(text());
+    expect(parsed).toEqual({ error: expect.stringMatching(why) });
   });
 });

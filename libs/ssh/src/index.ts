@@ -1,4 +1,10 @@
-export { fingerprintOf, keyTypeOf, algorithmsFor } from './host-key.js';
+export {
+  fingerprintOf,
+  keyTypeOf,
+  algorithmsFor,
+  parseHostKey,
+  type ParsedHostKey,
+} from './host-key.js';
 export { KnownHosts, type HostKeyVerdict } from './known-hosts.js';
 export {
   connectSsh,

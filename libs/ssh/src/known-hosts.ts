@@ -56,4 +56,38 @@ export class KnownHosts {
       return this.verify(host, port, keyBlob, await this.pinned(host, port));
     }
   }
+
+  /**
+   * Pins this key for the host deliberately, in place of any pinned before (an admin's doing:
+   * the host was rebuilt, or strict checking wants a key before the first connection).
+   */
+  async pin(
+    host: string,
+    port: number,
+    keyBlob: Buffer,
+  ): Promise<{ pinned: KnownHost; replaced: KnownHost | null }> {
+    const replaced = await this.pinned(host, port);
+    const key = {
+      keyType: keyTypeOf(keyBlob),
+      fingerprint: fingerprintOf(keyBlob),
+      publicKey: keyBlob.toString('base64'),
+      createdAt: new Date(),
+    };
+    const pinned = await this.prisma.knownHost.upsert({
+      where: { host_port: { host, port } },
+      create: { host, port, ...key },
+      update: key,
+    });
+    return { pinned, replaced };
+  }
+
+  /** Forgets the host's pinned key, if any: the next connection pins what it is shown (tofu). */
+  async forget(host: string, port: number): Promise<KnownHost | null> {
+    try {
+      return await this.prisma.knownHost.delete({ where: { host_port: { host, port } } });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2025') return null; // none was pinned
+      throw err;
+    }
+  }
 }

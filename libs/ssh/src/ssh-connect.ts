@@ -157,13 +157,13 @@ function describeFailure(
   if (verdict?.kind === 'mismatch') {
     return {
       reason: 'host_key_mismatch',
-      message: `host key for ${where} has changed: pinned ${verdict.pinnedFingerprint}, presented ${verdict.fingerprint}. Connection refused before authentication; if the change is expected, an admin must remove the pinned key.`,
+      message: `host key for ${where} has changed: pinned ${verdict.pinnedFingerprint}, presented ${verdict.fingerprint}. Connection refused before authentication; if the change is expected, an admin can forget the pinned key or pin the new one (the server's settings, Host key).`,
     };
   }
   if (verdict?.kind === 'unknown') {
     return {
       reason: 'host_key_mismatch',
-      message: `host key for ${where} (${verdict.fingerprint}) is not pinned and strict host key checking is on`,
+      message: `host key for ${where} (${verdict.fingerprint}) is not pinned and strict host key checking is on; an admin can pin the host's key in the server's settings`,
     };
   }
   if (err.level === 'client-authentication') {

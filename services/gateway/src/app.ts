@@ -30,6 +30,7 @@ import { staticUi } from './http/static.js';
 import { fileRoutes } from './files/routes.js';
 import { SftpWorkerClient } from './files/worker-client.js';
 import { createGatewayMetrics } from './metrics.js';
+import { hostKeyRoutes } from './servers/host-key-routes.js';
 import { serverRoutes } from './servers/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { inviteRoutes } from './invites/routes.js';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   loginFailuresPerUser: number;
   loginFailuresPerIp: number;
   connectsPerMinute: number;
+  /** The workers' host key policy, shown with each server's pinned key. */
+  hostKeyPolicy: 'tofu' | 'strict';
   /** Open sessions allowed per user and in all. */
   sessionLimits: { maxPerUser: number; maxTotal: number };
   /** Output a controlling browser may be behind before the worker pauses the shell. */
@@ -121,6 +124,7 @@ export async function createGatewayApp(options: GatewayOptions, deps: GatewayDep
       connectThrottle,
       testTimeoutMs: options.openTimeoutMs,
     }),
+    hostKeyRoutes({ prisma, hostKeyPolicy: options.hostKeyPolicy }),
     sessionRoutes({ prisma, bus: deps.bus }),
     shareRoutes({ prisma, bus: deps.bus, publicUrl: options.publicUrl }),
     inviteRoutes({ prisma, bus: deps.bus }),

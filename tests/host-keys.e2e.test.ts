@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSshd, type SshdHandle } from './harness/sshd.js';
+import { ApiClient } from './support/api.js';
+import { startEmbedded, type Embedded } from './support/sallyport.js';
+import { sshdServer } from './support/target.js';
+
+// A server's pinned host key through the API, in embedded mode against real OpenSSH servers: an
+// admin sees it, forgets it or pins one deliberately; a changed key is refused until then.
+
+const hostKeyOf = (sp: Embedded, serverId: string, client = sp.admin) =>
+  client.request('GET', `/api/servers/${serverId}/host-key`);
+const pin = (sp: Embedded, serverId: string, publicKey: unknown, client = sp.admin) =>
+  client.request('PUT', `/api/servers/${serverId}/host-key`, { publicKey });
+const forget = (sp: Embedded, serverId: string, client = sp.admin) =>
+  client.request('DELETE', `/api/servers/${serverId}/host-key`);
+const testConnection = async (sp: Embedded, serverId: string) =>
+  (await sp.admin.request('POST', `/api/servers/${serverId}/test`)).body;
+const auditOf = async (sp: Embedded, action: string) =>
+  (await sp.admin.request('GET', `/api/audit?action=${action}`)).body.events;
+
+describe('host keys, trusted on first use', () => {
+  let sp: Embedded;
+  let first: SshdHandle;
+  let rebuilt: SshdHandle | undefined;
+  let serverId: string;
+
+  beforeAll(async () => {
+    sp = await startEmbedded();
+    first = await startSshd();
+    serverId = (await sp.admin.createServer(sshdServer(first.info()))).id;
+  });
+  afterAll(async () => {
+    await Promise.all([first?.stop(), rebuilt?.stop()]);
+    await sp?.stop();
+  });
+
+  it('shows the pinned key; after a rebuild an admin pins the new one or forgets the old', async () => {
+    expect((await hostKeyOf(sp, serverId)).body).toEqual({
+      host: first.host,
+      port: first.port,
+      policy: 'tofu',
+      hostKey: null,
+    });
+    expect(await testConnection(sp, serverId)).toMatchObject({ ok: true, hostKeyPinned: true });
+    const pinned = (await hostKeyOf(sp, serverId)).body.hostKey;
+    expect(pinned).toEqual({
+      keyType: 'ssh-ed25519',
+      fingerprint: first.hostKeyFingerprints[0],
+      publicKey: first.hostPublicKeys[0]!.split(' ').slice(0, 2).join(' '),
+      pinnedAt: expect.any(String),
+    });
+
+    // The host is rebuilt: same address, new keys. Refused, and the message says what to do.
+    await first.stop();
+    rebuilt = await startSshd({ port: first.port });
+    const refused = await testConnection(sp, serverId);
+    expect(refused).toMatchObject({ ok: false, reason: 'host_key_mismatch' });
+    expect(refused.message).toContain(rebuilt.hostKeyFingerprints[0]);
+    expect(refused.message).toMatch(/admin can forget the pinned key or pin the new one/);
+
+    // Pinned deliberately, as `ssh-keyscan -p PORT 127.0.0.1` prints it (host first).
+    const keyscanLine = `[127.0.0.1]:${rebuilt.port} ${rebuilt.hostPublicKeys[0]}`;
+    const pinnedNew = await pin(sp, serverId, keyscanLine);
+    expect(pinnedNew.status).toBe(200);
+    expect(pinnedNew.body.hostKey.fingerprint).toBe(rebuilt.hostKeyFingerprints[0]);
+    expect(await testConnection(sp, serverId)).toMatchObject({
+      ok: true,
+      hostKeyPinned: false,
+      hostKeyFingerprint: rebuilt.hostKeyFingerprints[0],
+    });
+    expect((await auditOf(sp, 'server.host_key.pin'))[0]).toMatchObject({
+      actorName: 'admin',
+      serverId,
+      details: {
+        fingerprint: rebuilt.hostKeyFingerprints[0],
+        replaced: first.hostKeyFingerprints[0],
+      },
+    });
+
+    // Forgotten: the next connection pins what it is shown, as on first use.
+    expect((await forget(sp, serverId)).status).toBe(204);
+    expect((await hostKeyOf(sp, serverId)).body.hostKey).toBeNull();
+    const again = await forget(sp, serverId);
+    expect(again.status).toBe(404);
+    expect(again.body.error.message).toBe(`no host key is pinned for 127.0.0.1 port ${first.port}`);
+    expect(await testConnection(sp, serverId)).toMatchObject({ ok: true, hostKeyPinned: true });
+    expect((await auditOf(sp, 'server.host_key.forget'))[0]).toMatchObject({
+      serverId,
+      details: { host: '127.0.0.1', port: first.port, fingerprint: rebuilt.hostKeyFingerprints[0] },
+    });
+  });
+
+  it('lets a user see the key but not change it', async () => {
+    await sp.admin.createUser({ username: 'hk-user', password: 'a long enough password' });
+    const user = await ApiClient.loggedIn(sp.url, 'hk-user', 'a long enough password');
+    const before = (await hostKeyOf(sp, serverId)).body;
+    expect((await hostKeyOf(sp, serverId, user)).body).toEqual(before);
+    expect((await pin(sp, serverId, first.hostPublicKeys[0], user)).status).toBe(403);
+    expect((await forget(sp, serverId, user)).status).toBe(403);
+    expect((await hostKeyOf(sp, serverId)).body).toEqual(before);
+  });
+
+  it.each([
+    ['a private key', () => first.privateKey, /is a private key/],
+    ['text that is no key', () => 'not a key at all', /is not an SSH public key/],
+    ['a key cut short', () => first.hostPublicKeys[0]!.slice(0, 40), /is not an SSH public key/],
+    ['two keys', () => `${first.hostPublicKeys[0]}\n${first.publicKey}`, /holds 2 lines/],
+    ['only a comment', () => '# 127.0.0.1:22 SSH-2.0-OpenSSH_9.2', /is empty/],
+    ['no text', () => '', /publicKey/],
+    ['a number', () => 42, /publicKey/],
+  ])('refuses %s with a 400 naming the field, and keeps the pinned key', async (_l, key, why) => {
+    const before = (await hostKeyOf(sp, serverId)).body.hostKey;
+    const res = await pin(sp, serverId, key());
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'publicKey' },
+    });
+    expect(res.body.error.message).toMatch(why);
+    expect((await hostKeyOf(sp, serverId)).body.hostKey).toEqual(before);
+  });
+
+  it('answers 404 for a server that does not exist', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    for (const res of [
+      await hostKeyOf(sp, missing),
+      await pin(sp, missing, first.hostPublicKeys[0]),
+      await forget(sp, missing),
+      await hostKeyOf(sp, 'not-a-uuid'),
+    ])
+      expect(res).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  });
+});
+
+describe('host keys, strict', () => {
+  let sp: Embedded;
+  let sshd: SshdHandle;
+
+  beforeAll(async () => {
+    [sp, sshd] = await Promise.all([
+      startEmbedded({ SALLYPORT_HOST_KEY_POLICY: 'strict' }),
+      startSshd(),
+    ]);
+  });
+  afterAll(() => Promise.all([sp?.stop(), sshd?.stop()]));
+
+  it('refuses a host until an admin pins its key, sending no password before', async () => {
+    const { id } = await sp.admin.createServer(sshdServer(sshd.info()));
+    expect((await hostKeyOf(sp, id)).body).toMatchObject({ policy: 'strict', hostKey: null });
+    const refused = await testConnection(sp, id);
+    expect(refused).toMatchObject({ ok: false, reason: 'host_key_mismatch' });
+    expect(refused.message).toMatch(/is not pinned .* an admin can pin the host's key/);
+    expect(sshd.logs()).not.toMatch(/password for/i);
+    expect((await hostKeyOf(sp, id)).body.hostKey).toBeNull();
+
+    expect((await pin(sp, id, sshd.hostPublicKeys[0])).status).toBe(200);
+    expect(await testConnection(sp, id)).toMatchObject({
+      ok: true,
+      hostKeyPinned: false,
+      hostKeyFingerprint: sshd.hostKeyFingerprints[0],
+    });
+  });
+});
