@@ -206,6 +206,71 @@ describe('the web UI in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows the pinned host key in the edit form, forgets it, and pins the server’s key by hand', async () => {
+    const { page, problems } = await newPage();
+    await page.goto(`${sp.url}/`);
+    await logIn(page);
+    await page.click('#add-server');
+    const name = marker('browser-host-key');
+    await page.fill('#server-name', name);
+    await page.fill('#server-host', sshd.host);
+    await page.fill('#server-port', String(sshd.port));
+    await page.fill('#server-username', sshd.user);
+    await page.fill('#server-password', sshd.password);
+    await page.click('#server-submit');
+    const row = rowFor(page, name);
+    await row.waitFor();
+    const hostKeyPath = `/api/servers/${await row.getAttribute('data-server-id')}/host-key`;
+
+    // Testing the connection pins the key (unless an earlier test already pinned this address).
+    await row.locator('[data-testid=test]').click();
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toMatch(
+      /^OK · host key SHA256:/,
+    );
+    const { hostKey } = (await sp.admin.request('GET', hostKeyPath)).body;
+    expect(sshd.hostKeyFingerprints).toContain(hostKey.fingerprint);
+
+    const where = `${sshd.host}:${sshd.port}`;
+    await row.locator('[data-testid=edit]').click();
+    await poll(() => page.textContent('#host-key-fingerprint')).toBe(hostKey.fingerprint);
+    expect(await page.textContent('#host-key-type')).toBe(hostKey.keyType);
+    expect(await page.textContent('#host-key-scope')).toContain(`every server at ${where}`);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#host-key-forget');
+    await poll(() => page.textContent('#host-key-none')).toBe(
+      `No host key is pinned for ${where}. ` +
+        'The next connection will pin whatever key the server presents.',
+    );
+    expect(await page.locator('#host-key-fingerprint').count()).toBe(0);
+    expect((await sp.admin.request('GET', hostKeyPath)).body.hostKey).toBeNull();
+
+    // A malformed key is refused under the box, and nothing gets pinned.
+    await page.fill('#host-key-input', 'ssh-ed25519 this-is-not-a-key');
+    await page.click('#host-key-pin');
+    await poll(() => page.textContent('#host-key-input-error')).toMatch(
+      /^is not an SSH public key/,
+    );
+    expect(await page.isVisible('#host-key-none')).toBe(true);
+
+    // The line of the sshd's ssh_host_ed25519_key.pub, as an admin would paste it.
+    const publicKey = sshd.hostPublicKeys.find((key) => key.startsWith('ssh-ed25519 '));
+    expect(publicKey).toBeDefined();
+    await page.fill('#host-key-input', publicKey!);
+    await page.click('#host-key-pin');
+    await poll(() => page.textContent('#host-key-fingerprint')).toBe(hostKey.fingerprint);
+    expect(await page.textContent('#host-key-input-error')).toBe('');
+    expect(await page.inputValue('#host-key-input')).toBe('');
+
+    // The pinned key is the one the server presents: the test passes without pinning anew.
+    await page.click('#server-cancel');
+    await row.locator('[data-testid=test]').click();
+    await poll(() => row.locator('[data-testid=test-result]').textContent()).toBe(
+      `OK · host key ${hostKey.fingerprint}`,
+    );
+    expect(problems).toEqual([]);
+  });
+
   it('plays a recording, finds a word in it and jumps the player there', async () => {
     await sp.admin.request('PUT', '/api/recording-policies/global', { enabled: true });
     const server = await sp.admin.createServer(sshdServer(sshd));

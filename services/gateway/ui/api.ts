@@ -47,6 +47,28 @@ export type ConnectionTestResult =
   | { ok: true; hostKeyFingerprint: string; hostKeyPinned: boolean; message: string }
   | { ok: false; reason: string; message: string };
 
+/** A host key the gateway has pinned for a host and port, as known_hosts holds one. */
+export interface PinnedHostKey {
+  keyType: string;
+  /** "SHA256:..." as `ssh-keygen -l` prints it. */
+  fingerprint: string;
+  /** OpenSSH one-line form, "ssh-ed25519 AAAA...". */
+  publicKey: string;
+  pinnedAt: string;
+}
+
+/**
+ * A server's pinned host key. Keys are pinned per host and port, so every server entry for the
+ * same address shares one.
+ */
+export interface HostKeyInfo {
+  host: string;
+  port: number;
+  /** tofu: the first connection pins the key it sees; strict: unpinned hosts are refused. */
+  policy: 'tofu' | 'strict';
+  hostKey: PinnedHostKey | null;
+}
+
 export interface Recording {
   id: string;
   sessionId: string;
@@ -249,6 +271,16 @@ export const api = {
   deletePolicy: (path: string) => request<void>('DELETE', `/api/recording-policies/${path}`),
   testServer: (id: string) =>
     request<ConnectionTestResult>('POST', `/api/servers/${encodeURIComponent(id)}/test`),
+  serverHostKey: (id: string) =>
+    request<HostKeyInfo>('GET', `/api/servers/${encodeURIComponent(id)}/host-key`),
+  /** Pins `publicKey` (a .pub line or a line of ssh-keyscan output), replacing any pinned key. */
+  pinServerHostKey: (id: string, publicKey: string) =>
+    request<{ hostKey: PinnedHostKey }>('PUT', `/api/servers/${encodeURIComponent(id)}/host-key`, {
+      publicKey,
+    }).then((r) => r.hostKey),
+  /** Unpins the key (404 when none is pinned); under tofu the next connection pins anew. */
+  forgetServerHostKey: (id: string) =>
+    request<void>('DELETE', `/api/servers/${encodeURIComponent(id)}/host-key`),
   /** Your live sessions (an admin's list holds everyone's). */
   activeSessions: () =>
     request<{ sessions: SessionSummary[] }>('GET', '/api/sessions?status=active').then(

@@ -20,3 +20,7 @@ export function size(bytes: number): string {
 export const position = (seconds: number): string => `${seconds.toFixed(1)} s`;
 
 export const dateTime = (iso: string): string => new Date(iso).toLocaleString();
+
+/** "db-1:22", or "[::1]:22" for an IPv6 address, as ssh and URLs write them. */
+export const address = (host: string, port: number): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`;

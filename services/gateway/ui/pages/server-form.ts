@@ -8,6 +8,7 @@ import {
   type ServerInput,
 } from '../api.js';
 import { field, h, setText } from '../dom.js';
+import { hostKeySection } from './host-key.js';
 
 export interface ServerFormOptions {
   /** The server to edit; a new one is created when absent. */
@@ -258,6 +259,7 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
         errorId: 'server-sftp-roots-error',
       }),
     ),
+    existing ? hostKeySection(existing.id) : null,
     formError,
     h('div', { class: 'actions' }, submit, cancel),
   );

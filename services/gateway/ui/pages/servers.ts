@@ -1,6 +1,7 @@
 import { ApiError, api, errorMessage, type Server } from '../api.js';
 import type { Page } from '../app.js';
 import { h, setText } from '../dom.js';
+import { address } from '../format.js';
 import { appHeader } from './header.js';
 import { liveSections } from './live-sessions.js';
 import { serverForm } from './server-form.js';
@@ -98,11 +99,7 @@ export const serversPage: Page = (root, { app }) => {
       'tr',
       { 'data-testid': 'server-row', 'data-server-id': server.id },
       h('td', { 'data-testid': 'server-name', class: 'name' }, server.name),
-      h(
-        'td',
-        { 'data-testid': 'server-address' },
-        `${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`,
-      ),
+      h('td', { 'data-testid': 'server-address' }, address(server.host, server.port)),
       h(
         'td',
         { 'data-testid': 'server-user' },
