@@ -5,12 +5,12 @@ import type { EchoOptions } from './scenarios/echo.js';
 import type { FanoutOptions } from './scenarios/fanout.js';
 import type { IdleOptions } from './scenarios/idle-memory.js';
 
-export const SCENARIOS = ['connect', 'echo', 'bulk', 'idle', 'fanout', 'sftp'] as const;
+export const SCENARIOS = ['connect', 'echo', 'flood', 'bulk', 'idle', 'fanout', 'sftp'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
   quick: boolean;
-  /** Interleaved rounds of connect, echo and bulk. */
+  /** Interleaved rounds of connect, echo, echo beside a flood, and bulk. */
   rounds: number;
   /** One unrecorded round first, so the services are measured warm (see run.ts). */
   warmupRound: boolean;
@@ -80,7 +80,7 @@ const QUICK: typeof FULL = {
 export const USAGE = `usage: npm run bench -- [options]
 
   --quick              a smaller run that takes under two minutes
-  --rounds N           interleaved rounds of connect, echo and bulk (default 5, quick 2)
+  --rounds N           interleaved rounds of connect, echo, flood and bulk (default 5, quick 2)
   --no-warmup          measure from the first round (the services cold, just started)
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
   --contenders a,b     direct, distributed, embedded (default all)

@@ -36,6 +36,8 @@ export interface RawResults {
   connectPhases: PerContender<Record<string, number>[]>;
   /** Per round, the echo latency samples (ms). */
   echo: PerContender<number[][]>;
+  /** Per round, echo latency samples in a session beside one printing flat out (ms). */
+  floodEcho?: PerContender<number[][]>;
   bulk: PerContender<BulkResult[]>;
   idle: PerContender<IdleResult[]>;
   fanout: FanoutResult[];
@@ -52,6 +54,7 @@ export function emptyResults(meta: RunMeta): RawResults {
     connect: {},
     connectPhases: {},
     echo: {},
+    floodEcho: {},
     bulk: {},
     idle: {},
     fanout: [],

@@ -27,6 +27,7 @@ import { emptyResults, record, type RawResults, type RunMeta } from './results.j
 import { measureBulk } from './scenarios/bulk.js';
 import { measureConnect } from './scenarios/connect.js';
 import { measureEcho } from './scenarios/echo.js';
+import { measureEchoBesideFlood } from './scenarios/flood-echo.js';
 import { measureFanout } from './scenarios/fanout.js';
 import { measureIdleDirect, measureIdleSallyport } from './scenarios/idle-memory.js';
 import {
@@ -133,6 +134,13 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
           }
         });
       }
+      if (has('flood')) {
+        await attempt(sink, `echo beside a flood · ${label}`, 180_000, async () => {
+          const { latenciesMs } = await measureEchoBesideFlood(contender.opener, config.echo);
+          record((sink.floodEcho ??= {}), contender.key, latenciesMs);
+          return `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms`;
+        });
+      }
       if (has('bulk')) {
         await attempt(sink, `bulk · ${label}`, 300_000, async () => {
           const bulk = await measureBulk(contender, {
@@ -153,7 +161,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
       if (!into) results.errors.push(...sink.errors);
     };
 
-    const interleaved = has('connect') || has('echo') || has('bulk');
+    const interleaved = has('connect') || has('echo') || has('flood') || has('bulk');
     if (interleaved && config.warmupRound) {
       // The services' first half-minute of work is not what a running service does: V8 still
       // interprets and compiles the hot paths (each process spends two to three times the CPU

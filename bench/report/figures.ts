@@ -131,6 +131,25 @@ export function computeFigures(r: RawResults): Figure[] {
   echoP99.verdict = atMost(dist(echoP99), 3, 'ms');
   figures.push(echoP50, echoP99);
 
+  // ---- keystroke echo beside a flood (no target: the issue sets none)
+  const floodEcho: PerContender<number[]> = perContenderFlat(r.floodEcho ?? {});
+  figures.push(
+    {
+      key: 'flood_echo_p50',
+      label: 'keystroke echo while another session prints flat out, median',
+      unit: 'ms',
+      better: 'lower',
+      cells: perContender(floodEcho, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+    },
+    {
+      key: 'flood_echo_p99',
+      label: 'keystroke echo while another session prints flat out, p99',
+      unit: 'ms',
+      better: 'lower',
+      cells: perContender(floodEcho, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+    },
+  );
+
   // ---- bulk output
   const bulk = r.bulk;
   const throughput: Figure = {
