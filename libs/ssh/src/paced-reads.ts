@@ -5,21 +5,11 @@ export interface ReadPacing {
   holdMs: number;
   /** This many bytes arriving within `holdMs` make the socket busy. */
   busyBytes: number;
-  /**
-   * Once this many bytes have been read in one turn of the event loop, the socket lets the
-   * process's other work run before it reads on (one more read, at most 64 KiB, may come).
-   */
-  turnBytes: number;
 }
 
 // Bulk output brings 40 KB or more in 2 ms; a login, a prompt or a full-screen redraw never
-// brings 16 KB that fast, so none of them waits. 64 KiB take the session worker about a
-// millisecond to decrypt, scan and publish.
-export const TERMINAL_READ_PACING: ReadPacing = {
-  holdMs: 2,
-  busyBytes: 16 * 1024,
-  turnBytes: 64 * 1024,
-};
+// brings 16 KB that fast, so none of them waits.
+export const TERMINAL_READ_PACING: ReadPacing = { holdMs: 2, busyBytes: 16 * 1024 };
 
 /**
  * A TCP socket that reads a stream in fewer, larger pieces.
@@ -32,11 +22,9 @@ export const TERMINAL_READ_PACING: ReadPacing = {
  * meanwhile, to be read at once. Keystroke echo and prompts never arrive that fast, so they are
  * read the moment they come.
  *
- * The hold starts once what is readable has been read, so a burst larger than one read buffer
- * is not cut short: it costs a fast stream at most `holdMs` once per burst. What is readable is
- * read `turnBytes` at a time, though, one turn of the event loop each: libuv would read up to
- * 2 MB from a socket in one turn, and a worker that has fallen behind a flood of output would
- * then leave its other sessions' keystrokes waiting for tens of milliseconds.
+ * The pause starts after everything already readable has been read (libuv reads it all in the
+ * same poll phase), so a burst larger than one read buffer is not cut short: the hold costs a
+ * fast stream at most `holdMs` once per burst.
  */
 export function pacedSocket(pacing: ReadPacing = TERMINAL_READ_PACING): Socket {
   // A paused socket still reads until its buffer reaches the high-water mark (16 KiB); with a
@@ -55,22 +43,7 @@ export function pacedSocket(pacing: ReadPacing = TERMINAL_READ_PACING): Socket {
     if (!socket.destroyed) socket.resume();
   };
 
-  let readThisTurn = 0;
-  let yielding = false;
-  const yieldTurn = (): void => {
-    // Pausing makes Node stop libuv's reading once the chunk in hand is buffered.
-    yielding = true;
-    socket.pause();
-    setImmediate(() => {
-      yielding = false;
-      if (!holding && !socket.destroyed) socket.resume();
-    });
-  };
-
   socket.on('data', (chunk: Buffer) => {
-    if (readThisTurn === 0) setImmediate(() => (readThisTurn = 0));
-    readThisTurn += chunk.length;
-    if (readThisTurn >= pacing.turnBytes && !yielding) yieldTurn();
     if (holding) return;
     const now = performance.now();
     if (now - windowStart > pacing.holdMs) {
