@@ -1,3 +1,4 @@
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type SshdHandle } from './harness/sshd.js';
 import { ApiClient } from './support/api.js';
@@ -56,7 +57,9 @@ describe('host keys, trusted on first use', () => {
     const refused = await testConnection(sp, serverId);
     expect(refused).toMatchObject({ ok: false, reason: 'host_key_mismatch' });
     expect(refused.message).toContain(rebuilt.hostKeyFingerprints[0]);
-    expect(refused.message).toMatch(/admin can forget the pinned key or pin the new one/);
+    expect(refused.message).toMatch(
+      /admin can forget the pinned key or pin the new one \(Edit → Host key\)/,
+    );
 
     // Pinned deliberately, as `ssh-keyscan -p PORT 127.0.0.1` prints it (host first).
     const keyscanLine = `[127.0.0.1]:${rebuilt.port} ${rebuilt.hostPublicKeys[0]}`;
@@ -68,7 +71,7 @@ describe('host keys, trusted on first use', () => {
       hostKeyPinned: false,
       hostKeyFingerprint: rebuilt.hostKeyFingerprints[0],
     });
-    expect((await auditOf(sp, 'server.host_key.pin'))[0]).toMatchObject({
+    expect((await auditOf(sp, 'host_key.pin'))[0]).toMatchObject({
       actorName: 'admin',
       serverId,
       details: {
@@ -84,7 +87,7 @@ describe('host keys, trusted on first use', () => {
     expect(again.status).toBe(404);
     expect(again.body.error.message).toBe(`no host key is pinned for 127.0.0.1 port ${first.port}`);
     expect(await testConnection(sp, serverId)).toMatchObject({ ok: true, hostKeyPinned: true });
-    expect((await auditOf(sp, 'server.host_key.forget'))[0]).toMatchObject({
+    expect((await auditOf(sp, 'host_key.forget'))[0]).toMatchObject({
       serverId,
       details: { host: '127.0.0.1', port: first.port, fingerprint: rebuilt.hostKeyFingerprints[0] },
     });
@@ -109,7 +112,9 @@ describe('host keys, trusted on first use', () => {
     ['no text', () => '', /publicKey/],
     ['a number', () => 42, /publicKey/],
   ])('refuses %s with a 400 naming the field, and keeps the pinned key', async (_l, key, why) => {
+    expect((await pin(sp, serverId, first.hostPublicKeys[0])).status).toBe(200);
     const before = (await hostKeyOf(sp, serverId)).body.hostKey;
+    expect(before.fingerprint).toBe(first.hostKeyFingerprints[0]);
     const res = await pin(sp, serverId, key());
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({
@@ -118,6 +123,42 @@ describe('host keys, trusted on first use', () => {
     });
     expect(res.body.error.message).toMatch(why);
     expect((await hostKeyOf(sp, serverId)).body.hostKey).toEqual(before);
+  });
+
+  it('asks the host for the pinned key type, and says so when the host has no such key', async () => {
+    const both = await startSshd({ hostKeyTypes: ['ed25519', 'rsa'] });
+    try {
+      const { id } = await sp.admin.createServer(sshdServer(both.info()));
+      const rsaLine = both.hostPublicKeys.find((k) => k.startsWith('ssh-rsa '))!;
+      const rsa = (await pin(sp, id, rsaLine)).body.hostKey;
+      expect(rsa.keyType).toBe('ssh-rsa');
+      // The host also has an ed25519 key, which it would present by default.
+      expect(await testConnection(sp, id)).toMatchObject({
+        ok: true,
+        hostKeyPinned: false,
+        hostKeyFingerprint: rsa.fingerprint,
+      });
+
+      const loggedBefore = both.logs().length;
+
+      // A key of a type the host does not have: refused, and the message says it is the type.
+      const ecdsa = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).public;
+      const pinnedEcdsa = (await pin(sp, id, ecdsa)).body.hostKey;
+      const refused = await testConnection(sp, id);
+      expect(refused).toMatchObject({ ok: false, reason: 'host_key_mismatch' });
+      expect(refused.message).toContain(
+        `an ${pinnedEcdsa.keyType} key is pinned (${pinnedEcdsa.fingerprint}), and the host presented no such key`,
+      );
+      // Another host's key of a type this one has: a changed key.
+      await pin(sp, id, first.hostPublicKeys[0]);
+      expect((await testConnection(sp, id)).message).toContain(
+        `has changed: pinned ${first.hostKeyFingerprints[0]}`,
+      );
+      // Both refused before the password was sent.
+      expect(both.logs().slice(loggedBefore)).not.toMatch(/password for/i);
+    } finally {
+      await both.stop();
+    }
   });
 
   it('answers 404 for a server that does not exist', async () => {

@@ -28,6 +28,10 @@ describe('host keys', () => {
   });
 });
 
+// An ed25519 host certificate (ssh-keygen -s ca -h), as sshd's HostCertificate file holds one.
+const HOST_CERTIFICATE =
+  'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBl6ucue6vzuv+u4Og0cIyu/eRRehf1UC54OMWgW7yCPAAAAINEqvm+FrdqwsviMKGB21gwl77+Q2zp1eqQr21PmsQGWAAAAAAAAAAAAAAACAAAABm15aG9zdAAAAAoAAAAGbXlob3N0AAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgjcaPYZzNXLQUFovAVT/hFKMfrD6ZZvQsLwIAcaZw5lEAAABTAAAAC3NzaC1lZDI1NTE5AAAAQNWqV/lF3q8c25dllGeCofKb96eLxRIpJkh7MdqQaO0+Z/9GPhQKNXY6ltiW7aZmDkb54vuseKx32uz99Kl03wA= root@vm';
+
 describe('parseHostKey', () => {
   // Real keys, as OpenSSH writes them: the public one a line ("type base64 comment").
   const keyPair = (type: 'ed25519' | 'rsa') => {
@@ -59,6 +63,7 @@ describe('parseHostKey', () => {
     ['nothing but blanks', () => ' \n\t\n', /is empty/],
     ['a key type alone', () => 'ssh-ed25519', /not an SSH public key/],
     ['a key cut short', () => keyPair('ed25519').line.slice(0, 40), /not an SSH public key/],
+    ['a host certificate', () => HOST_CERTIFICATE, /is a host certificate/],
   ])('says what is wrong with %s', (_label, text, why) => {
     const parsed = parseHostKey(text());
     expect(parsed).toEqual({ error: expect.stringMatching(why) });

@@ -45,6 +45,9 @@ export function parseHostKey(text: string): ParsedHostKey {
     const key = ssh2.utils.parseKey(words.slice(start).join(' '));
     if (key instanceof Error) continue;
     if (key.isPrivateKey()) break;
+    // ssh2 reads a certificate's nonce as the key: pinning it would pin a key nobody has.
+    if (key.type.includes('-cert-'))
+      return { error: "is a host certificate; give the host's own key (its .pub file)" };
     const blob = key.getPublicSSH();
     return { keyType: keyTypeOf(blob), blob };
   }

@@ -5,7 +5,13 @@ export type HostKeyVerdict =
   | { kind: 'match'; fingerprint: string }
   | { kind: 'pinned'; fingerprint: string } // first use: now pinned
   | { kind: 'unknown'; fingerprint: string } // strict policy: not pinned, refused
-  | { kind: 'mismatch'; fingerprint: string; pinnedFingerprint: string };
+  | {
+      kind: 'mismatch';
+      fingerprint: string;
+      keyType: string;
+      pinnedFingerprint: string;
+      pinnedKeyType: string;
+    };
 
 /** Host keys pinned per host and port in the database (trust on first use, or strict). */
 export class KnownHosts {
@@ -35,7 +41,13 @@ export class KnownHosts {
     if (pinned) {
       return pinned.fingerprint === fingerprint
         ? { kind: 'match', fingerprint }
-        : { kind: 'mismatch', fingerprint, pinnedFingerprint: pinned.fingerprint };
+        : {
+            kind: 'mismatch',
+            fingerprint,
+            keyType: keyTypeOf(keyBlob),
+            pinnedFingerprint: pinned.fingerprint,
+            pinnedKeyType: pinned.keyType,
+          };
     }
     if (this.policy === 'strict') return { kind: 'unknown', fingerprint };
     // Two sessions may meet a new host at once; the unique (host, port) row makes one win and

@@ -97,8 +97,17 @@ function handshake(
     ...('password' in target.auth
       ? { password: target.auth.password }
       : { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase }),
+    // ssh2's `prepend` skips what its default list already holds (all but ed25519 further
+    // down), so the pinned type's algorithms are taken out first: keys apply in order.
     ...(pinned
-      ? { algorithms: { serverHostKey: { prepend: algorithmsFor(pinned.keyType) } } }
+      ? {
+          algorithms: {
+            serverHostKey: {
+              remove: algorithmsFor(pinned.keyType),
+              prepend: algorithmsFor(pinned.keyType),
+            },
+          },
+        }
       : {}),
     hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
       options.knownHosts.verify(target.host, target.port, key, pinned).then(
@@ -155,15 +164,20 @@ function describeFailure(
   verdict: HostKeyVerdict | undefined,
 ): { reason: ConnectFailure; message: string } {
   if (verdict?.kind === 'mismatch') {
+    // The host is asked for the pinned key's type first; one without such a key shows another.
+    const what =
+      verdict.keyType === verdict.pinnedKeyType
+        ? `has changed: pinned ${verdict.pinnedFingerprint}, presented ${verdict.fingerprint}`
+        : `is not the pinned one: an ${verdict.pinnedKeyType} key is pinned (${verdict.pinnedFingerprint}), and the host presented no such key but an ${verdict.keyType} one (${verdict.fingerprint})`;
     return {
       reason: 'host_key_mismatch',
-      message: `host key for ${where} has changed: pinned ${verdict.pinnedFingerprint}, presented ${verdict.fingerprint}. Connection refused before authentication; if the change is expected, an admin can forget the pinned key or pin the new one (the server's settings, Host key).`,
+      message: `host key for ${where} ${what}. Connection refused before authentication; if the change is expected, an admin can forget the pinned key or pin the new one (Edit → Host key).`,
     };
   }
   if (verdict?.kind === 'unknown') {
     return {
       reason: 'host_key_mismatch',
-      message: `host key for ${where} (${verdict.fingerprint}) is not pinned and strict host key checking is on; an admin can pin the host's key in the server's settings`,
+      message: `host key for ${where} (${verdict.fingerprint}) is not pinned and strict host key checking is on; an admin can pin the host's key (Edit → Host key)`,
     };
   }
   if (err.level === 'client-authentication') {

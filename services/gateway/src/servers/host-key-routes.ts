@@ -55,7 +55,7 @@ export function hostKeyRoutes(deps: HostKeyRouteDeps): Router<GatewayState> {
         field: 'publicKey',
       });
     const { pinned, replaced } = await knownHosts.pin(server.host, server.port, parsed.blob);
-    await auditRequest(prisma, ctx, 'server.host_key.pin', {
+    await auditRequest(prisma, ctx, 'host_key.pin', {
       targetType: 'server',
       targetId: server.id,
       serverId: server.id,
@@ -77,7 +77,7 @@ export function hostKeyRoutes(deps: HostKeyRouteDeps): Router<GatewayState> {
         'not_found',
         `no host key is pinned for ${server.host} port ${server.port}`,
       );
-    await auditRequest(prisma, ctx, 'server.host_key.forget', {
+    await auditRequest(prisma, ctx, 'host_key.forget', {
       targetType: 'server',
       targetId: server.id,
       serverId: server.id,
