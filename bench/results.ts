@@ -38,6 +38,8 @@ export interface RawResults {
   echo: PerContender<number[][]>;
   /** Per round, echo latency samples in a session beside one printing flat out (ms). */
   floodEcho?: PerContender<number[][]>;
+  /** Per round, how fast the flood came and the bench's own event-loop delay meanwhile. */
+  floodContext?: PerContender<{ floodMBps: number; clientLoopP99Ms: number }[]>;
   bulk: PerContender<BulkResult[]>;
   idle: PerContender<IdleResult[]>;
   fanout: FanoutResult[];
@@ -55,6 +57,7 @@ export function emptyResults(meta: RunMeta): RawResults {
     connectPhases: {},
     echo: {},
     floodEcho: {},
+    floodContext: {},
     bulk: {},
     idle: {},
     fanout: [],

@@ -136,9 +136,13 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
       }
       if (has('flood')) {
         await attempt(sink, `echo beside a flood · ${label}`, 180_000, async () => {
-          const { latenciesMs } = await measureEchoBesideFlood(contender.opener, config.echo);
+          const { latenciesMs, ...context } = await measureEchoBesideFlood(contender, config.echo);
           record((sink.floodEcho ??= {}), contender.key, latenciesMs);
-          return `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms`;
+          record((sink.floodContext ??= {}), contender.key, context);
+          return (
+            `p50 ${fmt(quantile(latenciesMs, 0.5))} ms, p99 ${fmt(quantile(latenciesMs, 0.99))} ms; ` +
+            `flood ${fmt(context.floodMBps)} MB/s, bench loop p99 ${fmt(context.clientLoopP99Ms)} ms`
+          );
         });
       }
       if (has('bulk')) {

@@ -6,7 +6,7 @@ import { startSshd, type SshdHandle } from '../../tests/harness/sshd.js';
 import { startDistributed, startEmbedded } from '../../tests/support/sallyport.js';
 import { sshdServer } from '../../tests/support/target.js';
 import type { ApiClient } from '../../tests/support/api.js';
-import { directOpener } from '../clients/direct-ssh.js';
+import { directOpener, type SshTarget } from '../clients/direct-ssh.js';
 import { sallyportOpener, type SallyportTarget } from '../clients/sallyport.js';
 import type { TerminalOpener } from '../clients/terminal.js';
 import type { ProcRef } from '../measure/proc.js';
@@ -29,6 +29,8 @@ export interface Contender {
   metricsUrls: { name: string; url: string }[];
   /** The private Redis, in distributed mode. */
   redis?: RedisServer;
+  /** Set for the direct baseline: where it connects. */
+  ssh?: SshTarget;
   /** Set for the Sallyport contenders. */
   sallyport?: {
     target: SallyportTarget;
@@ -60,7 +62,13 @@ export function startBenchSshd(): Promise<SshdHandle> {
 }
 
 export function directContender(sshd: SshdHandle): Contender {
-  return { key: 'direct', opener: directOpener(sshd), serverProcs: [], metricsUrls: [] };
+  const ssh: SshTarget = {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    password: sshd.password,
+  };
+  return { key: 'direct', opener: directOpener(ssh), ssh, serverProcs: [], metricsUrls: [] };
 }
 
 /**

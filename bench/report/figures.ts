@@ -148,6 +148,22 @@ export function computeFigures(r: RawResults): Figure[] {
       better: 'lower',
       cells: perContender(floodEcho, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
     },
+    {
+      key: 'flood_rate',
+      label: '… the flood meanwhile, at its browser',
+      unit: 'MB/s',
+      better: 'higher',
+      cells: perContender(r.floodContext ?? {}, (runs) => roundCell(runs.map((c) => c.floodMBps))),
+    },
+    {
+      key: 'flood_client_loop_p99',
+      label: "… the bench's own event-loop delay meanwhile, p99 (it adds to the echo measured)",
+      unit: 'ms',
+      better: 'lower',
+      cells: perContender(r.floodContext ?? {}, (runs) =>
+        roundCell(runs.map((c) => c.clientLoopP99Ms)),
+      ),
+    },
   );
 
   // ---- bulk output

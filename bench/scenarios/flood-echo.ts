@@ -1,44 +1,43 @@
 // Keystroke echo in one session while another session prints flat out: what a user feels when a
-// colleague's build log streams through the same worker. In distributed mode the two sessions go
-// through different gateways, so what they share is the worker, Redis and the machine.
-import type { BenchTerminal, TerminalOpener } from '../clients/terminal.js';
-import { measureEcho, type EchoOptions, type EchoResult } from './echo.js';
+// colleague's build log streams through the same worker. The flooding session is another
+// browser, in a process of its own (clients/flood-terminal.ts), and goes through the other
+// gateway, so what the two share is the worker, Redis and the machine.
+import { startChild } from '../clients/child.js';
+import type { FloodReply, FloodRequest } from '../clients/flood-terminal.js';
+import type { Contender } from '../env/deployments.js';
+import { startOwnLoopLag } from '../measure/event-loop.js';
+import { measureEcho, type EchoOptions } from './echo.js';
 
-// Once this much has arrived, the shell is printing as fast as it can.
-const FLOWING_BYTES = 1_000_000;
-const FLOW_TIMEOUT_MS = 30_000;
-
-export async function measureEchoBesideFlood(
-  opener: TerminalOpener,
-  options: EchoOptions,
-): Promise<EchoResult> {
-  const quiet = await opener.open({ gateway: 0 });
-  const flood = await opener.open({ gateway: 1 });
-  try {
-    const flowing = outputReaches(flood, FLOWING_BYTES, FLOW_TIMEOUT_MS);
-    // Endless, so that it outlasts the keystrokes; interrupted below.
-    flood.write('base64 /dev/urandom\n');
-    await flowing;
-    return await measureEcho(quiet, options);
-  } finally {
-    flood.write('\x03');
-    await Promise.all([quiet.close(), flood.close()]);
-  }
+export interface FloodEchoResult {
+  /** One echo latency per keystroke, milliseconds. */
+  latenciesMs: number[];
+  /** How fast the flood reached its browser meanwhile: a slower flood leaves less to do. */
+  floodMBps: number;
+  /** The bench's own event-loop delay meanwhile (p99, ms), which adds to the echo measured. */
+  clientLoopP99Ms: number;
 }
 
-/** Resolves once `bytes` of output have arrived (and goes on taking output, discarding it). */
-function outputReaches(terminal: BenchTerminal, bytes: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let received = 0;
-    const timer = setTimeout(
-      () => reject(new Error(`the flood printed ${received} bytes in ${timeoutMs} ms`)),
-      timeoutMs,
+export async function measureEchoBesideFlood(
+  contender: Contender,
+  options: EchoOptions,
+): Promise<FloodEchoResult> {
+  const flood = await startChild<FloodRequest, FloodReply>('flood-terminal.ts');
+  const quiet = await contender.opener.open({ gateway: 0 });
+  try {
+    await flood.ask(
+      { op: 'start', ssh: contender.ssh, sallyport: contender.sallyport?.target },
+      60_000,
+      'starting the flood',
     );
-    terminal.onOutput((chunk) => {
-      received += chunk.length;
-      if (received < bytes) return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+    const finishLoopLag = startOwnLoopLag();
+    const { latenciesMs } = await measureEcho(quiet, options);
+    const clientLoopP99Ms = finishLoopLag().p99;
+    const { bytes, seconds } = (await flood.ask({ op: 'stop' }, 60_000, 'ending the flood')) as {
+      bytes: number;
+      seconds: number;
+    };
+    return { latenciesMs, floodMBps: bytes / 1e6 / seconds, clientLoopP99Ms };
+  } finally {
+    await Promise.all([quiet.close(), flood.stop()]);
+  }
 }
