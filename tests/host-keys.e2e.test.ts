@@ -1,4 +1,3 @@
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, type SshdHandle } from './harness/sshd.js';
 import { ApiClient } from './support/api.js';
@@ -7,6 +6,10 @@ import { sshdServer } from './support/target.js';
 
 // A server's pinned host key through the API, in embedded mode against real OpenSSH servers: an
 // admin sees it, forgets it or pins one deliberately; a changed key is refused until then.
+
+// Another host's ECDSA key (ssh-keygen -t ecdsa), a type the test's sshd does not have.
+const ECDSA_LINE =
+  'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL6LXf5mNPHO0qZ/v6UFMJBoD+xX19rbQ6Xv86Wodeo47+pINZM3xGbCQKfhpmpYHdQyi01wBKCHpN7p0P8o57Y=';
 
 const hostKeyOf = (sp: Embedded, serverId: string, client = sp.admin) =>
   client.request('GET', `/api/servers/${serverId}/host-key`);
@@ -142,7 +145,7 @@ describe('host keys, trusted on first use', () => {
       const loggedBefore = both.logs().length;
 
       // A key of a type the host does not have: refused, and the message says it is the type.
-      const ecdsa = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).public;
+      const ecdsa = ECDSA_LINE;
       const pinnedEcdsa = (await pin(sp, id, ecdsa)).body.hostKey;
       const refused = await testConnection(sp, id);
       expect(refused).toMatchObject({ ok: false, reason: 'host_key_mismatch' });

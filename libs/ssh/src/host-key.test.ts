@@ -32,15 +32,18 @@ describe('host keys', () => {
 const HOST_CERTIFICATE =
   'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBl6ucue6vzuv+u4Og0cIyu/eRRehf1UC54OMWgW7yCPAAAAINEqvm+FrdqwsviMKGB21gwl77+Q2zp1eqQr21PmsQGWAAAAAAAAAAAAAAACAAAABm15aG9zdAAAAAoAAAAGbXlob3N0AAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgjcaPYZzNXLQUFovAVT/hFKMfrD6ZZvQsLwIAcaZw5lEAAABTAAAAC3NzaC1lZDI1NTE5AAAAQNWqV/lF3q8c25dllGeCofKb96eLxRIpJkh7MdqQaO0+Z/9GPhQKNXY6ltiW7aZmDkb54vuseKx32uz99Kl03wA= root@vm';
 
+const ED25519_LINE =
+  'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOW6LE/0ysLEp3PvEO1hU0B6MzbG24L2LUsbxB7v72ZC root@host';
+const RSA_LINE =
+  'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQD06TDEnHMi+wF/lWgR37cNxD+yuiVQpSBV7wE86S+AxhqhsxEggebX+ZnMxSDpr34AKNdlXahtcj04AmVjAU/Y7SudjypDfooARWnhIjcyxcKmUyN54pTzD+KwxAR3lP4/A3KC6EI1PR0QKSlz6pEw7OpI19HV8+yQir5VtvdPuy/uVKgH4qSJHrD5FU6WXgTTnSinyKbT8Ry7cN2GMUewTu1xTZymrSAsIX9q1eJBELJ9g2OKZIgBR0f4HMBg7LMGU/IjX8V2ySbPKPjuxRgjRnNJmdjxGDZE83Hdr74QxG8Er5A6qb9ibznlNeVYjQ4fM+Q/VqHBT9KNxXEWzUy3 root@host';
+
 describe('parseHostKey', () => {
-  // Real keys, as OpenSSH writes them: the public one a line ("type base64 comment").
+  // Public keys as ssh-keygen writes them ("type base64 comment"). Not generated with ssh2:
+  // its generator drops a leading zero byte from some ed25519 keys, which then are not keys.
+  const lines = { ed25519: ED25519_LINE, rsa: RSA_LINE };
   const keyPair = (type: 'ed25519' | 'rsa') => {
-    const pair =
-      type === 'rsa'
-        ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'root@host' })
-        : ssh2.utils.generateKeyPairSync('ed25519', { comment: 'root@host' });
-    const [keyType, base64] = pair.public.split(' ');
-    return { pem: pair.private, line: pair.public, keyType, blob: Buffer.from(base64!, 'base64') };
+    const [keyType, base64] = lines[type].split(' ');
+    return { line: lines[type], keyType, blob: Buffer.from(base64!, 'base64') };
   };
 
   it.each(['ed25519', 'rsa'] as const)('reads an %s key as a .pub file holds it', (type) => {
@@ -58,7 +61,7 @@ describe('parseHostKey', () => {
   });
 
   it.each([
-    ['a private key', () => keyPair('ed25519').pem, /is a private key/],
+    ['a private key', () => ssh2.utils.generateKeyPairSync('ed25519').private, /is a private key/],
     ['two keys', () => `${keyPair('ed25519').line}\n${keyPair('ed25519').line}`, /2 lines/],
     ['nothing but blanks', () => ' \n\t\n', /is empty/],
     ['a key type alone', () => 'ssh-ed25519', /not an SSH public key/],
