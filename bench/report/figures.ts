@@ -78,6 +78,10 @@ function perRun<R>(
   );
 }
 
+/** A quantile of each contender's pooled samples (echo, connect). */
+const quantileCells = (samples: PerContender<number[]>, q: number) =>
+  perContender(samples, (s) => sampleCell(s, (a) => quantile(a, q)));
+
 const largest = (values: number[]): number => Math.max(...values);
 const sum = (values: number[]): number => values.reduce((a, v) => a + v, 0);
 
@@ -116,7 +120,7 @@ export function computeFigures(r: RawResults): Figure[] {
     label: 'keystroke echo, median',
     unit: 'ms',
     better: 'lower',
-    cells: perContender(echo, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+    cells: quantileCells(echo, 0.5),
     target: '≤ 1.2 ms',
   };
   echoP50.verdict = atMost(dist(echoP50), 1.2, 'ms');
@@ -125,7 +129,7 @@ export function computeFigures(r: RawResults): Figure[] {
     label: 'keystroke echo, p99',
     unit: 'ms',
     better: 'lower',
-    cells: perContender(echo, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+    cells: quantileCells(echo, 0.99),
     target: '≤ 3 ms',
   };
   echoP99.verdict = atMost(dist(echoP99), 3, 'ms');
@@ -139,14 +143,14 @@ export function computeFigures(r: RawResults): Figure[] {
       label: 'keystroke echo while another session prints flat out, median',
       unit: 'ms',
       better: 'lower',
-      cells: perContender(floodEcho, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+      cells: quantileCells(floodEcho, 0.5),
     },
     {
       key: 'flood_echo_p99',
       label: 'keystroke echo while another session prints flat out, p99',
       unit: 'ms',
       better: 'lower',
-      cells: perContender(floodEcho, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+      cells: quantileCells(floodEcho, 0.99),
     },
     {
       key: 'flood_rate',
@@ -368,7 +372,7 @@ export function computeFigures(r: RawResults): Figure[] {
     label: 'WebSocket open → first prompt byte, median',
     unit: 'ms',
     better: 'lower',
-    cells: perContender(connect, (s) => sampleCell(s, (a) => quantile(a, 0.5))),
+    cells: quantileCells(connect, 0.5),
     target: '≤ direct + 15 ms',
   };
   const directFirst = firstByte.cells.direct?.value;
@@ -404,7 +408,7 @@ export function computeFigures(r: RawResults): Figure[] {
     label: 'WebSocket open → first prompt byte, p99',
     unit: 'ms',
     better: 'lower',
-    cells: perContender(connect, (s) => sampleCell(s, (a) => quantile(a, 0.99))),
+    cells: quantileCells(connect, 0.99),
   });
 
   // ---- fan-out
