@@ -29,8 +29,8 @@ export function setHeapGrowth(percent: number): void {
  * Keeps up to about `bytes` of room between what a full collection leaves and the start of the
  * next (less after a collection that frees much: the room is sized from the old generation as it
  * was before) while the old generation is smaller than that; a larger one grows by V8's own
- * factor. Unless the process was started with its own `--heap-growing-percent`. Returns a function that stops
- * following the heap (the flag keeps its last value).
+ * factor. Unless the process was started with its own `--heap-growing-percent`. Returns a
+ * function that stops following the heap (the flag keeps its last value).
  *
  * For the session worker. Its output passes through buffers outside the heap, which V8 counts
  * against the same budget (see setHeapGrowth). With V8's own factor over its ~40 MB heap, bulk

@@ -41,18 +41,18 @@ describe('parseHostKey', () => {
   // Public keys as ssh-keygen writes them ("type base64 comment"). Not generated with ssh2:
   // its generator drops a leading zero byte from some ed25519 keys, which then are not keys.
   const lines = { ed25519: ED25519_LINE, rsa: RSA_LINE };
-  const keyPair = (type: 'ed25519' | 'rsa') => {
+  const fixture = (type: 'ed25519' | 'rsa') => {
     const [keyType, base64] = lines[type].split(' ');
     return { line: lines[type], keyType, blob: Buffer.from(base64!, 'base64') };
   };
 
   it.each(['ed25519', 'rsa'] as const)('reads an %s key as a .pub file holds it', (type) => {
-    const { line, keyType, blob } = keyPair(type);
+    const { line, keyType, blob } = fixture(type);
     expect(parseHostKey(`${line}\n`)).toEqual({ keyType, blob });
   });
 
   it('reads a line of ssh-keyscan output, and skips its comments', () => {
-    const { line, blob } = keyPair('ed25519');
+    const { line, blob } = fixture('ed25519');
     const keyscan = line.split(' ').slice(0, 2).join(' ');
     expect(parseHostKey(`# 10.0.0.5:22 SSH-2.0-OpenSSH_9.2\n[10.0.0.5]:2222 ${keyscan}`)).toEqual({
       keyType: 'ssh-ed25519',
@@ -62,10 +62,10 @@ describe('parseHostKey', () => {
 
   it.each([
     ['a private key', () => ssh2.utils.generateKeyPairSync('ed25519').private, /is a private key/],
-    ['two keys', () => `${keyPair('ed25519').line}\n${keyPair('ed25519').line}`, /2 lines/],
+    ['two keys', () => `${fixture('ed25519').line}\n${fixture('ed25519').line}`, /2 lines/],
     ['nothing but blanks', () => ' \n\t\n', /is empty/],
     ['a key type alone', () => 'ssh-ed25519', /not an SSH public key/],
-    ['a key cut short', () => keyPair('ed25519').line.slice(0, 40), /not an SSH public key/],
+    ['a key cut short', () => fixture('ed25519').line.slice(0, 40), /not an SSH public key/],
     ['a host certificate', () => HOST_CERTIFICATE, /is a host certificate/],
   ])('says what is wrong with %s', (_label, text, why) => {
     const parsed = parseHostKey(text());
