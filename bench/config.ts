@@ -18,8 +18,15 @@ export interface BenchConfig {
   contenders: readonly ContenderKey[];
   connectSamples: number;
   echo: EchoOptions;
+  /**
+   * Keystrokes the warm-up round types (at echo.gapMs), instead of echo.keystrokes: a service
+   * takes about half a minute of typing to reach the speed it keeps (see run.ts).
+   */
+  echoWarmupKeystrokes: number;
   /** Random bytes base64-encoded by the shell (the output is ~1.35× this). */
   bulkInputBytes: number;
+  /** Bulk runs per contender and round; each is one sample of the bulk figures. */
+  bulkRunsPerRound: number;
   idle: IdleOptions & { rounds: number };
   fanout: FanoutOptions & { rounds: number };
   sftp: { bytes: number; rounds: number };
@@ -40,7 +47,9 @@ const FULL: Omit<
   rounds: 5,
   connectSamples: 30,
   echo: { keystrokes: 300, warmup: 30, gapMs: 10 },
+  echoWarmupKeystrokes: 3_000,
   bulkInputBytes: 50_000_000, // the issue's `head -c 50000000 /dev/urandom | base64`
+  bulkRunsPerRound: 3,
   idle: {
     sessions: 1000,
     concurrency: 16,
@@ -59,7 +68,9 @@ const QUICK: typeof FULL = {
   rounds: 2,
   connectSamples: 3,
   echo: { keystrokes: 100, warmup: 10, gapMs: 10 },
+  echoWarmupKeystrokes: 100,
   bulkInputBytes: 15_000_000,
+  bulkRunsPerRound: 1,
   idle: {
     sessions: 60,
     concurrency: 16,

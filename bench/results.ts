@@ -36,6 +36,8 @@ export interface RawResults {
   connectPhases: PerContender<Record<string, number>[]>;
   /** Per round, the echo latency samples (ms). */
   echo: PerContender<number[][]>;
+  /** The warm-up round's echo samples (ms): the services in their first minute of typing. */
+  echoWarmup?: PerContender<number[][]>;
   /** Per round, echo latency samples in a session beside one printing flat out (ms). */
   floodEcho?: PerContender<number[][]>;
   /** Per round, how fast the flood came and the bench's own event-loop delay meanwhile. */
@@ -56,6 +58,7 @@ export function emptyResults(meta: RunMeta): RawResults {
     connect: {},
     connectPhases: {},
     echo: {},
+    echoWarmup: {},
     floodEcho: {},
     floodContext: {},
     bulk: {},

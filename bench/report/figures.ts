@@ -1,7 +1,8 @@
 // From raw samples to the figures of issue 6, each with its value per contender, spread, ratio
 // to the direct baseline and — for the targeted ones — a verdict on Sallyport distributed.
 // Sample figures (echo, connect) pool every sample of every round: median, p99, min–max of the
-// samples. Round figures (bulk, CPU, memory) take one value per round: median, min–max of rounds.
+// samples. Run figures (bulk and its CPU, several runs per round; memory, fan-out, SFTP) take one
+// value per run: median, min–max of runs.
 import type { ContenderKey } from '../env/deployments.js';
 import type { RawResults, PerContender } from '../results.js';
 import { quantile, summarize } from '../measure/stats.js';
@@ -134,6 +135,25 @@ export function computeFigures(r: RawResults): Figure[] {
   };
   echoP99.verdict = atMost(dist(echoP99), 3, 'ms');
   figures.push(echoP50, echoP99);
+
+  // ---- the same in the warm-up round, the services just started (no target: not a running service)
+  const echoWarmup: PerContender<number[]> = perContenderFlat(r.echoWarmup ?? {});
+  figures.push(
+    {
+      key: 'echo_warmup_p50',
+      label: 'keystroke echo in the unrecorded warm-up round (services just started), median',
+      unit: 'ms',
+      better: 'lower',
+      cells: quantileCells(echoWarmup, 0.5),
+    },
+    {
+      key: 'echo_warmup_p99',
+      label: 'keystroke echo in the unrecorded warm-up round (services just started), p99',
+      unit: 'ms',
+      better: 'lower',
+      cells: quantileCells(echoWarmup, 0.99),
+    },
+  );
 
   // ---- keystroke echo beside a flood (no target: the issue sets none)
   const floodEcho: PerContender<number[]> = perContenderFlat(r.floodEcho ?? {});

@@ -60,7 +60,7 @@ export function renderHeader(results: RawResults): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; commit ${m.git.commit.slice(0, 10)}${m.git.dirty ? ' (dirty)' : ''}`,
     `${m.config.quick ? 'quick run' : 'full run'}: ${m.config.rounds} interleaved rounds; acks ${m.acks}; load average ${m.loadAverage.start.toFixed(2)} → ${m.loadAverage.end.toFixed(2)}; ${Math.round(m.durationSeconds)} s`,
-    'Cells: median [min–max] (×ratio to direct). Echo and connect pool every sample; the others take one value per round.',
+    `Cells: median [min–max] (×ratio to direct). Echo and connect pool every sample; the others take one value per run (bulk: ${m.config.bulkRunsPerRound} per round).`,
     busyNote(results),
   ].join('\n');
 }
