@@ -268,6 +268,18 @@ describe('the web UI in a browser', () => {
     await poll(() => row.locator('[data-testid=test-result]').textContent()).toBe(
       `OK · host key ${hostKey.fingerprint}`,
     );
+
+    // The login session gone while the form is open: pinning leads to the login page.
+    await row.locator('[data-testid=edit]').click();
+    await poll(() => page.textContent('#host-key-fingerprint')).toBe(hostKey.fingerprint);
+    await page.context().clearCookies();
+    await page.fill('#host-key-input', publicKey!);
+    await page.click('#host-key-pin');
+    await page.waitForSelector('#login-username');
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect((await sp.admin.request('GET', hostKeyPath)).body.hostKey.fingerprint).toBe(
+      hostKey.fingerprint,
+    );
     expect(problems).toEqual([]);
   });
 

@@ -83,6 +83,13 @@ describe('host keys, trusted on first use', () => {
       },
     });
 
+    // The same key again (pasted twice, say) replaces nothing: the pin keeps its date.
+    const pinnedAgain = await pin(sp, serverId, rebuilt.hostPublicKeys[0]);
+    expect(pinnedAgain.body.hostKey).toEqual(pinnedNew.body.hostKey);
+    expect((await auditOf(sp, 'host_key.pin'))[0]).toMatchObject({
+      details: { fingerprint: rebuilt.hostKeyFingerprints[0], replaced: null },
+    });
+
     // Forgotten: the next connection pins what it is shown, as on first use.
     expect((await forget(sp, serverId)).status).toBe(204);
     expect((await hostKeyOf(sp, serverId)).body.hostKey).toBeNull();
@@ -112,6 +119,11 @@ describe('host keys, trusted on first use', () => {
     ['a key cut short', () => first.hostPublicKeys[0]!.slice(0, 40), /is not an SSH public key/],
     ['two keys', () => `${first.hostPublicKeys[0]}\n${first.publicKey}`, /holds 2 lines/],
     ['only a comment', () => '# 127.0.0.1:22 SSH-2.0-OpenSSH_9.2', /is empty/],
+    [
+      'an ssh-keyscan line of another port',
+      () => `[127.0.0.1]:1 ${first.hostPublicKeys[0]}`,
+      /^publicKey: is the key of \[127\.0\.0\.1\]:1, not of \[127\.0\.0\.1\]:\d+ /,
+    ],
     ['no text', () => '', /publicKey/],
     ['a number', () => 42, /publicKey/],
   ])('refuses %s with a 400 naming the field, and keeps the pinned key', async (_l, key, why) => {

@@ -1,7 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { algorithmsFor, fingerprintOf, keyTypeOf, parseHostKey } from './host-key.js';
+import {
+  algorithmsFor,
+  fingerprintOf,
+  hostFieldMatches,
+  keyTypeOf,
+  parseHostKey,
+} from './host-key.js';
 
 // An ssh-ed25519 public key blob: string "ssh-ed25519", then the 32-byte key.
 const blob = Buffer.concat([
@@ -60,6 +66,25 @@ describe('parseHostKey', () => {
     });
   });
 
+  it('refuses a line of ssh-keyscan output for another host than the server', () => {
+    const { line, blob } = fixture('ed25519');
+    const keyscan = line.split(' ').slice(0, 2).join(' ');
+    const server = { host: '10.0.0.5', port: 2222 };
+    expect(parseHostKey(`[10.0.0.5]:2222 ${keyscan}`, server)).toEqual({
+      keyType: 'ssh-ed25519',
+      blob,
+    });
+    expect(parseHostKey(`10.0.0.5 ${keyscan}`, server)).toEqual({
+      error:
+        'is the key of 10.0.0.5, not of [10.0.0.5]:2222 (to pin it anyway, leave out the host)',
+    });
+    expect(parseHostKey(`[10.0.0.6]:2222 ${keyscan}`, server)).toEqual({
+      error: expect.stringMatching(/^is the key of \[10.0.0.6\]:2222, not of \[10.0.0.5\]:2222/),
+    });
+    // The key alone carries no host, and is pinned as given.
+    expect(parseHostKey(keyscan, server)).toEqual({ keyType: 'ssh-ed25519', blob });
+  });
+
   it.each([
     ['a private key', () => ssh2.utils.generateKeyPairSync('ed25519').private, /is a private key/],
     ['two keys', () => `${fixture('ed25519').line}\n${fixture('ed25519').line}`, /2 lines/],
@@ -70,5 +95,30 @@ describe('parseHostKey', () => {
   ])('says what is wrong with %s', (_label, text, why) => {
     const parsed = parseHostKey(text());
     expect(parsed).toEqual({ error: expect.stringMatching(why) });
+  });
+});
+
+describe('hostFieldMatches', () => {
+  // What `ssh-keygen -H` writes: |1|base64(salt)|base64(HMAC-SHA1(salt, name)).
+  const hashed = (name: string) => {
+    const salt = randomBytes(20);
+    return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  };
+
+  it.each([
+    ['db.example.com', 'db.example.com', true],
+    ['DB.Example.com', 'db.example.com', true],
+    ['[db.example.com]:2222', '[db.example.com]:2222', true],
+    ['db.example.com', '[db.example.com]:2222', false],
+    ['web,db.example.com,10.0.0.5', 'db.example.com', true],
+    ['*.example.com', 'db.example.com', true],
+    ['db?.example.com', 'db1.example.com', true],
+    ['*.example.com,!db.example.com', 'db.example.com', false],
+    ['*.example.com', 'db.example.org', false],
+    ['db.example.com', 'dbxexample.com', false],
+    [hashed('[10.0.0.5]:2222'), '[10.0.0.5]:2222', true],
+    [hashed('[10.0.0.5]:2222'), '[10.0.0.6]:2222', false],
+  ])('%s names %s: %s', (field, name, expected) => {
+    expect(hostFieldMatches(field, name)).toBe(expected);
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import ssh2 from 'ssh2';
 
 /** OpenSSH's fingerprint of a host key blob: "SHA256:" + unpadded base64 of its sha256. */
@@ -23,11 +23,52 @@ export function algorithmsFor(keyType: string): string[] {
 export type ParsedHostKey = { keyType: string; blob: Buffer } | { error: string };
 
 /**
+ * The name known_hosts files give a host: "host" on port 22, "[host]:port" elsewhere, in lower
+ * case as OpenSSH looks it up (hashed names are hashes of that).
+ */
+const knownHostsName = (host: string, port: number): string =>
+  port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
+
+/**
+ * Whether the host field of a known_hosts line ("a,[b]:2222,!c,*.example.com" or a hashed
+ * "|1|salt|hash") names `name`, as OpenSSH matches it: patterns with * and ?, any of them
+ * matching unless a negated one does.
+ */
+export function hostFieldMatches(field: string, name: string): boolean {
+  let matched = false;
+  for (const pattern of field.split(',')) {
+    const negated = pattern.startsWith('!');
+    const body = negated ? pattern.slice(1) : pattern;
+    if (!patternMatches(body, name)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+function patternMatches(pattern: string, name: string): boolean {
+  const hashed = /^\|1\|([^|]+)\|([^|]+)$/.exec(pattern);
+  if (hashed) {
+    const salt = Buffer.from(hashed[1]!, 'base64');
+    return createHmac('sha1', salt).update(name).digest('base64') === hashed[2];
+  }
+  const glob = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${glob}$`, 'i').test(name);
+}
+
+/**
  * A host's public key as an admin pastes it: an OpenSSH public key line ("ssh-ed25519 AAAA…
  * comment", as in /etc/ssh/ssh_host_ed25519_key.pub), or one line of `ssh-keyscan` or
- * known_hosts output (the host comes first there). Says what is wrong otherwise.
+ * known_hosts output (the host comes first there), which must then name `forHost` when given.
+ * Says what is wrong otherwise.
  */
-export function parseHostKey(text: string): ParsedHostKey {
+export function parseHostKey(
+  text: string,
+  forHost?: { host: string; port: number },
+): ParsedHostKey {
   if (text.includes('PRIVATE KEY'))
     return { error: "is a private key; give the host's public key (its .pub file)" };
   const lines = text
@@ -48,6 +89,15 @@ export function parseHostKey(text: string): ParsedHostKey {
     // ssh2 reads a certificate's nonce as the key: pinning it would pin a key nobody has.
     if (key.type.includes('-cert-'))
       return { error: "is a host certificate; give the host's own key (its .pub file)" };
+    if (start === 1 && forHost) {
+      const name = knownHostsName(forHost.host, forHost.port);
+      if (!hostFieldMatches(words[0]!, name)) {
+        const named = words[0]!.startsWith('|') ? 'another host (its name is hashed)' : words[0]!;
+        return {
+          error: `is the key of ${named}, not of ${name} (to pin it anyway, leave out the host)`,
+        };
+      }
+    }
     const blob = key.getPublicSSH();
     return { keyType: keyTypeOf(blob), blob };
   }

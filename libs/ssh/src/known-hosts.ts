@@ -72,16 +72,19 @@ export class KnownHosts {
   /**
    * Pins this key for the host deliberately, in place of any pinned before (an admin's doing:
    * the host was rebuilt, or strict checking wants a key before the first connection).
+   * Pinning the key already pinned changes nothing, and replaces nothing.
    */
   async pin(
     host: string,
     port: number,
     keyBlob: Buffer,
   ): Promise<{ pinned: KnownHost; replaced: KnownHost | null }> {
-    const replaced = await this.pinned(host, port);
+    const before = await this.pinned(host, port);
+    const fingerprint = fingerprintOf(keyBlob);
+    if (before?.fingerprint === fingerprint) return { pinned: before, replaced: null };
     const key = {
       keyType: keyTypeOf(keyBlob),
-      fingerprint: fingerprintOf(keyBlob),
+      fingerprint,
       publicKey: keyBlob.toString('base64'),
       createdAt: new Date(),
     };
@@ -90,7 +93,7 @@ export class KnownHosts {
       create: { host, port, ...key },
       update: key,
     });
-    return { pinned, replaced };
+    return { pinned, replaced: before };
   }
 
   /** Forgets the host's pinned key, if any: the next connection pins what it is shown (tofu). */

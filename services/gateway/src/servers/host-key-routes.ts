@@ -49,7 +49,7 @@ export function hostKeyRoutes(deps: HostKeyRouteDeps): Router<GatewayState> {
   router.put('/', requireAdmin, async (ctx) => {
     const server = await findServer(prisma, ctx.params.id ?? '');
     const { publicKey } = validate(pinSchema, ctx.request.body);
-    const parsed = parseHostKey(publicKey);
+    const parsed = parseHostKey(publicKey, server);
     if ('error' in parsed)
       throw new AppError('validation_failed', `publicKey: ${parsed.error}`, {
         field: 'publicKey',

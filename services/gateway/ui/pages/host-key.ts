@@ -8,11 +8,13 @@ const afterForgetting = (policy: HostKeyInfo['policy']): string =>
     ? 'the next connection will pin whatever key the server presents'
     : 'connections will be refused until a key is pinned again';
 
+const isLoggedOut = (err: unknown): boolean => err instanceof ApiError && err.status === 401;
+
 /**
  * The server form's "Host key" fieldset: the key pinned for the server's address, with buttons
  * to forget it and to pin one by hand. Its buttons act at once; the form's Save is not involved.
  */
-export function hostKeySection(serverId: string): HTMLFieldSetElement {
+export function hostKeySection(serverId: string, onLoginRequired: () => void): HTMLFieldSetElement {
   const status = h(
     'div',
     { id: 'host-key-status', role: 'status' },
@@ -91,6 +93,7 @@ export function hostKeySection(serverId: string): HTMLFieldSetElement {
       render(info);
     } catch (err) {
       if (mine !== generation) return;
+      if (isLoggedOut(err)) return onLoginRequired();
       // What was shown may no longer be true: show only the failure.
       shown = undefined;
       status.replaceChildren();
@@ -108,6 +111,7 @@ export function hostKeySection(serverId: string): HTMLFieldSetElement {
     try {
       await api.forgetServerHostKey(serverId);
     } catch (err) {
+      if (isLoggedOut(err)) return onLoginRequired();
       // 404: it was already gone (forgotten elsewhere), which the refresh shows.
       if (!(err instanceof ApiError && err.status === 404)) {
         setText(error, errorMessage(err));
@@ -130,6 +134,7 @@ export function hostKeySection(serverId: string): HTMLFieldSetElement {
       await api.pinServerHostKey(serverId, publicKey);
       input.value = '';
     } catch (err) {
+      if (isLoggedOut(err)) return onLoginRequired();
       if (err instanceof ApiError && err.field === 'publicKey') {
         // "publicKey: not an OpenSSH public key" reads better under the box without the prefix.
         const prefix = 'publicKey: ';

@@ -15,6 +15,8 @@ export interface ServerFormOptions {
   server?: Server;
   onSaved(server: Server): void;
   onCancel(): void;
+  /** The login session is gone (a 401): the page goes to the login page. */
+  onLoginRequired: () => void;
 }
 
 // The API names a bad field in `error.details.field` ("host", "auth.privateKey", "tags.2"); this
@@ -210,6 +212,7 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
         existing ? await api.updateServer(existing.id, body) : await api.createServer(body),
       );
     } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return options.onLoginRequired();
       if (err instanceof ApiError) showError(err.field, err.message);
       else setText(formError, errorMessage(err));
     } finally {
@@ -259,7 +262,7 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
         errorId: 'server-sftp-roots-error',
       }),
     ),
-    existing ? hostKeySection(existing.id) : null,
+    existing ? hostKeySection(existing.id, options.onLoginRequired) : null,
     formError,
     h('div', { class: 'actions' }, submit, cancel),
   );

@@ -39,6 +39,7 @@ export const serversPage: Page = (root, { app }) => {
         void load();
       },
       onCancel: closeForm,
+      onLoginRequired: () => app.loginRequired(),
     });
     formSlot.replaceChildren(form);
     if (addButton) addButton.hidden = true;
