@@ -20,7 +20,8 @@ export interface BenchConfig {
   echo: EchoOptions;
   /**
    * Keystrokes the warm-up round types (at echo.gapMs), instead of echo.keystrokes: a service
-   * takes about half a minute of typing to reach the speed it keeps (see run.ts).
+   * takes about half a minute of typing to reach the speed it keeps (see run.ts). The full run
+   * gives it that; --quick, which judges nothing, does not.
    */
   echoWarmupKeystrokes: number;
   /** Random bytes base64-encoded by the shell (the output is ~1.35× this). */

@@ -109,10 +109,13 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
 
-    /** One contender's connect, echo and bulk; into `into`, or nowhere for the warm-up. */
+    /**
+     * One contender's connect, echo, flood and bulk into `into`; for the warm-up (`into` null),
+     * only its echo is kept, apart (results.echoWarmup).
+     */
     const runRound = async (contender: Contender, into: RawResults | null): Promise<void> => {
       const label = `${into ? '' : 'warm-up '}${CONTENDER_LABELS[contender.key]}`;
-      // Failures are reported either way; only a measured round's samples are kept.
+      // Failures are reported either way.
       const sink = into ?? emptyResults(results.meta);
       if (has('connect')) {
         await attempt(sink, `connect · ${label}`, 120_000, async () => {

@@ -269,11 +269,12 @@ describe('the web UI in a browser', () => {
       `OK · host key ${hostKey.fingerprint}`,
     );
 
-    // The login session gone while the form is open: pinning leads to the login page.
+    // The login session gone while the form is open: pinning (another key) leads to the login
+    // page, and pins nothing.
     await row.locator('[data-testid=edit]').click();
     await poll(() => page.textContent('#host-key-fingerprint')).toBe(hostKey.fingerprint);
     await page.context().clearCookies();
-    await page.fill('#host-key-input', publicKey!);
+    await page.fill('#host-key-input', sshd.publicKey);
     await page.click('#host-key-pin');
     await page.waitForSelector('#login-username');
     expect(new URL(page.url()).pathname).toBe('/login');

@@ -17,6 +17,12 @@ const blob = Buffer.concat([
   Buffer.alloc(32, 0xab),
 ]);
 
+// What `ssh-keygen -H` writes for a host name: |1|base64(salt)|base64(HMAC-SHA1(salt, name)).
+const hashed = (name: string) => {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+};
+
 describe('host keys', () => {
   it('fingerprints as OpenSSH does: SHA256 and unpadded base64', () => {
     const expected = createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
@@ -86,6 +92,28 @@ describe('parseHostKey', () => {
   });
 
   it.each([
+    ['::1', 22, '::1', true],
+    ['::1', 2222, '[::1]:2222', true],
+    ['DB.Example.com', 22, 'db.example.com', true],
+    ['db.example.com', 22, '[db.example.com]:22', false],
+    ['db.example.com', 22, hashed('db.example.com'), true],
+    ['db.example.com', 2222, hashed('db.example.com'), false],
+  ])('names %s port %d in a known_hosts line as OpenSSH does (%s: %s)', (host, port, field, ok) => {
+    const keyscan = fixture('ed25519').line.split(' ').slice(0, 2).join(' ');
+    const parsed = parseHostKey(`${field} ${keyscan}`, { host, port });
+    expect('blob' in parsed).toBe(ok);
+  });
+
+  it('names a long host field in its refusal only in part', () => {
+    const keyscan = fixture('ed25519').line.split(' ').slice(0, 2).join(' ');
+    const field = Array.from({ length: 50 }, (_, i) => `host-${i}.example.com`).join(',');
+    const parsed = parseHostKey(`${field} ${keyscan}`, { host: 'db.example.com', port: 22 });
+    expect(parsed).toEqual({
+      error: `is the key of ${field.slice(0, 100)}…, not of db.example.com (to pin it anyway, leave out the host)`,
+    });
+  });
+
+  it.each([
     ['a private key', () => ssh2.utils.generateKeyPairSync('ed25519').private, /is a private key/],
     ['two keys', () => `${fixture('ed25519').line}\n${fixture('ed25519').line}`, /2 lines/],
     ['nothing but blanks', () => ' \n\t\n', /is empty/],
@@ -99,12 +127,6 @@ describe('parseHostKey', () => {
 });
 
 describe('hostFieldMatches', () => {
-  // What `ssh-keygen -H` writes: |1|base64(salt)|base64(HMAC-SHA1(salt, name)).
-  const hashed = (name: string) => {
-    const salt = randomBytes(20);
-    return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
-  };
-
   it.each([
     ['db.example.com', 'db.example.com', true],
     ['DB.Example.com', 'db.example.com', true],
@@ -118,7 +140,15 @@ describe('hostFieldMatches', () => {
     ['db.example.com', 'dbxexample.com', false],
     [hashed('[10.0.0.5]:2222'), '[10.0.0.5]:2222', true],
     [hashed('[10.0.0.5]:2222'), '[10.0.0.6]:2222', false],
+    // A hashed name stands alone, as OpenSSH reads it: not in a list, and not negated.
+    [`web,${hashed('db')}`, 'db', false],
+    ['**a*b*c?', 'xxaybzcq', true],
   ])('%s names %s: %s', (field, name, expected) => {
     expect(hostFieldMatches(field, name)).toBe(expected);
+  });
+
+  it('answers at once for a pattern of thousands of stars (a regular expression would not)', () => {
+    expect(hostFieldMatches(`${'*'.repeat(8000)}x`, 'a'.repeat(100))).toBe(false);
+    expect(hostFieldMatches(`${'*a'.repeat(4000)}x`, 'a'.repeat(100))).toBe(false);
   });
 });

@@ -30,33 +30,56 @@ const knownHostsName = (host: string, port: number): string =>
   port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`;
 
 /**
- * Whether the host field of a known_hosts line ("a,[b]:2222,!c,*.example.com" or a hashed
- * "|1|salt|hash") names `name`, as OpenSSH matches it: patterns with * and ?, any of them
+ * Whether the host field of a known_hosts line ("a,[b]:2222,!c,*.example.com", or one hashed
+ * name "|1|salt|hash") names `name`, as OpenSSH matches it: patterns with * and ?, any of them
  * matching unless a negated one does.
  */
 export function hostFieldMatches(field: string, name: string): boolean {
+  if (field.startsWith('|')) return hashedNameMatches(field, name);
   let matched = false;
   for (const pattern of field.split(',')) {
     const negated = pattern.startsWith('!');
-    const body = negated ? pattern.slice(1) : pattern;
-    if (!patternMatches(body, name)) continue;
+    if (!globMatches(negated ? pattern.slice(1) : pattern, name)) continue;
     if (negated) return false;
     matched = true;
   }
   return matched;
 }
 
-function patternMatches(pattern: string, name: string): boolean {
-  const hashed = /^\|1\|([^|]+)\|([^|]+)$/.exec(pattern);
-  if (hashed) {
-    const salt = Buffer.from(hashed[1]!, 'base64');
-    return createHmac('sha1', salt).update(name).digest('base64') === hashed[2];
+/** "|1|base64(salt)|base64(HMAC-SHA1(salt, name))", as `ssh-keygen -H` writes it. */
+function hashedNameMatches(field: string, name: string): boolean {
+  const hashed = /^\|1\|([^|]+)\|([^|]+)$/.exec(field);
+  if (!hashed) return false;
+  const salt = Buffer.from(hashed[1]!, 'base64');
+  return createHmac('sha1', salt).update(name).digest('base64') === hashed[2];
+}
+
+/**
+ * `*` and `?` globbing, ignoring case. It goes back only to the last `*`, so it takes at most
+ * pattern × name steps: a regular expression built from a pasted pattern of many stars could
+ * hold the gateway's event loop for minutes.
+ */
+function globMatches(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  let pi = 0;
+  let ni = 0;
+  let star = -1; // the last `*` seen in the pattern, and where in the name it started to match
+  let starFrom = 0;
+  while (ni < n.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+      pi++;
+      ni++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      starFrom = ni;
+    } else if (star >= 0) {
+      pi = star + 1; // let the last `*` take one more character
+      ni = ++starFrom;
+    } else return false;
   }
-  const glob = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${glob}$`, 'i').test(name);
+  while (p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 /**
@@ -92,7 +115,12 @@ export function parseHostKey(
     if (start === 1 && forHost) {
       const name = knownHostsName(forHost.host, forHost.port);
       if (!hostFieldMatches(words[0]!, name)) {
-        const named = words[0]!.startsWith('|') ? 'another host (its name is hashed)' : words[0]!;
+        const field = words[0]!;
+        const named = field.startsWith('|')
+          ? 'another host (its name is hashed)'
+          : field.length > 100
+            ? `${field.slice(0, 100)}…`
+            : field;
         return {
           error: `is the key of ${named}, not of ${name} (to pin it anyway, leave out the host)`,
         };

@@ -72,7 +72,8 @@ export class KnownHosts {
   /**
    * Pins this key for the host deliberately, in place of any pinned before (an admin's doing:
    * the host was rebuilt, or strict checking wants a key before the first connection).
-   * Pinning the key already pinned changes nothing, and replaces nothing.
+   * Pinning the key already pinned leaves the pin as it is, its date too, and replaces nothing
+   * (the caller still records that an admin confirmed it).
    */
   async pin(
     host: string,

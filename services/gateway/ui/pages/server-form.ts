@@ -16,7 +16,7 @@ export interface ServerFormOptions {
   onSaved(server: Server): void;
   onCancel(): void;
   /** The login session is gone (a 401): the page goes to the login page. */
-  onLoginRequired: () => void;
+  onLoginRequired(): void;
 }
 
 // The API names a bad field in `error.details.field` ("host", "auth.privateKey", "tags.2"); this
@@ -262,7 +262,7 @@ export function serverForm(options: ServerFormOptions): HTMLFormElement {
         errorId: 'server-sftp-roots-error',
       }),
     ),
-    existing ? hostKeySection(existing.id, options.onLoginRequired) : null,
+    existing ? hostKeySection(existing.id, () => options.onLoginRequired()) : null,
     formError,
     h('div', { class: 'actions' }, submit, cancel),
   );
