@@ -24,7 +24,7 @@ import {
 import { waitForQuietMachine } from './measure/quiet.js';
 import { fmt, quantile } from './measure/stats.js';
 import { emptyResults, record, type RawResults, type RunMeta } from './results.js';
-import { measureBulk } from './scenarios/bulk.js';
+import { openBulkTerminal, type BulkTerminal } from './scenarios/bulk.js';
 import { measureConnect } from './scenarios/connect.js';
 import { measureEcho } from './scenarios/echo.js';
 import { measureEchoBesideFlood } from './scenarios/flood-echo.js';
@@ -153,24 +153,35 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
         });
       }
       // A bulk run is over in 1–3 s, and the direct connection's throughput swings by half from
-      // one to the next: several per round make the median steadier.
-      for (let run = 1; has('bulk') && run <= config.bulkRunsPerRound; run++) {
-        const which = config.bulkRunsPerRound > 1 ? ` ${run}/${config.bulkRunsPerRound}` : '';
-        await attempt(sink, `bulk${which} · ${label}`, 300_000, async () => {
-          const bulk = await measureBulk(contender, {
-            inputBytes: config.bulkInputBytes,
-            timeoutMs: 240_000,
-          });
-          record(sink.bulk, contender.key, bulk);
-          const collections = Object.entries(bulk.fullCollections ?? {})
-            .filter(([, c]) => c.count > 0)
-            .map(([name, c]) => `${name} ${c.count}`);
-          return (
-            `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
-            `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
-            (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
-          );
-        });
+      // one to the next: several per round make the median steadier. They print in one terminal,
+      // as someone cat-ing one log after another.
+      if (has('bulk')) {
+        let terminal: BulkTerminal | undefined;
+        try {
+          for (let run = 1; run <= config.bulkRunsPerRound; run++) {
+            const which = config.bulkRunsPerRound > 1 ? ` ${run}/${config.bulkRunsPerRound}` : '';
+            await attempt(sink, `bulk${which} · ${label}`, 300_000, async () => {
+              terminal ??= await openBulkTerminal(contender);
+              const bulk = await terminal.measure({
+                inputBytes: config.bulkInputBytes,
+                timeoutMs: 240_000,
+              });
+              record(sink.bulk, contender.key, bulk);
+              const collections = Object.entries(bulk.fullCollections ?? {})
+                .filter(([, c]) => c.count > 0)
+                .map(([name, c]) => `${name} ${c.count}`);
+              return (
+                `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
+                `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
+                (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
+              );
+            });
+          }
+        } finally {
+          await terminal
+            ?.close()
+            .catch((err: unknown) => log(`  closing the bulk terminal failed: ${String(err)}`));
+        }
       }
       if (!into) results.errors.push(...sink.errors);
     };

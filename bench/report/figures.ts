@@ -276,7 +276,7 @@ export function computeFigures(r: RawResults): Figure[] {
     },
     {
       key: 'bulk_client_cpu_ms_per_mb',
-      label: 'client CPU per MB (the bench itself)',
+      label: "client CPU per MB (the terminal's own process)",
       unit: 'ms/MB',
       better: 'lower',
       cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.clientCpuMsPerMB))),

@@ -1,8 +1,10 @@
 // Bulk output: `head -c N /dev/urandom | base64` in the shell, as someone cat-ing a big log.
 // Throughput is terminal bytes received per second from Enter to the end marker; CPU is what
 // the kernel charged every server-side process (gateway, worker, Redis) over the same interval.
+// The terminal is in a process of its own (clients/bulk-terminal.ts), as a browser is.
 import { randomBytes } from 'node:crypto';
-import { waitForQuiet } from '../clients/terminal.js';
+import type { BulkReply, BulkRequest, Printed } from '../clients/bulk-terminal.js';
+import { startChild, type ChildClient } from '../clients/child.js';
 import type { Contender } from '../env/deployments.js';
 import type { LoopLag } from '../measure/event-loop.js';
 import { startServiceMetrics, type FullCollections } from '../measure/service-metrics.js';
@@ -24,7 +26,7 @@ export interface BulkResult {
   cpu: CpuReading;
   /** Server CPU (all Sallyport processes and Redis) per MB of output. */
   serverCpuMsPerMB: number;
-  /** This client's own CPU per MB (ssh2 decryption, or WebSocket parsing). */
+  /** The terminal's process's CPU per MB (ssh2 decryption, or WebSocket parsing). */
   clientCpuMsPerMB: number;
   /**
    * The run's interval on CLOCK_MONOTONIC in microseconds, the clock of V8's CPU profiles, so
@@ -40,74 +42,79 @@ export interface BulkResult {
 
 const MB = 1e6;
 
-export async function measureBulk(contender: Contender, options: BulkOptions): Promise<BulkResult> {
-  const terminal = await contender.opener.open();
+/** A terminal to print in, again and again, in a process of its own. */
+export interface BulkTerminal {
+  measure(options: BulkOptions): Promise<BulkResult>;
+  close(): Promise<void>;
+}
+
+export async function openBulkTerminal(contender: Contender): Promise<BulkTerminal> {
+  const child = await startChild<BulkRequest, BulkReply>('bulk-terminal.ts');
   try {
-    // The typed line echoes "$((a+b))"; only the shell's output has the sum, so the echo of the
-    // command can never be mistaken for the end.
-    const token = `BENCH${randomBytes(4).toString('hex')}_`;
-    const [a, b] = [100 + (randomBytes(1)[0] ?? 0), 1000];
-    const marker = Buffer.from(`${token}${a + b}`);
-    const command = `head -c ${options.inputBytes} /dev/urandom | base64; echo ${token}$((${a}+${b}))\n`;
-
-    const finishMetrics = await startServiceMetrics(contender.metricsUrls);
-    const publishesBefore = await contender.redis?.commandCalls('publish');
-    const framesBefore = terminal.received.frames;
-
-    const stopCpu = startCpuMeter(contender.serverProcs);
-    const windowStart = monotonicUs();
-    const startedAt = performance.now();
-    const done = new Promise<{ bytes: number; endedAt: number; cpu: CpuReading }>(
-      (resolve, reject) => {
-        let bytes = 0;
-        let carry: Buffer = Buffer.alloc(0);
-        const timer = setTimeout(
-          () => reject(new Error(`bulk output did not finish within ${options.timeoutMs} ms`)),
-          options.timeoutMs,
-        );
-        terminal.onOutput((chunk) => {
-          bytes += chunk.length;
-          // The marker may straddle two chunks: look in the seam, then in the chunk.
-          const seam = Buffer.concat([carry, chunk.subarray(0, marker.length - 1)]);
-          if (seam.includes(marker) || chunk.includes(marker)) {
-            const endedAt = performance.now();
-            const cpu = stopCpu();
-            clearTimeout(timer);
-            terminal.onOutput(() => undefined);
-            resolve({ bytes, endedAt, cpu });
-            return;
-          }
-          carry = chunk.subarray(Math.max(0, chunk.length - (marker.length - 1)));
-        });
-      },
+    await child.ask(
+      { op: 'open', ssh: contender.ssh, sallyport: contender.sallyport?.target },
+      60_000,
+      'opening the bulk terminal',
     );
-    terminal.write(command);
-    const { bytes, endedAt, cpu } = await done;
-    const windowUs: [number, number] = [windowStart, monotonicUs()];
-    const wallMs = endedAt - startedAt;
-    const { loopLag, fullCollections } = await finishMetrics();
-    const publishesAfter = await contender.redis?.commandCalls('publish');
-    const frames = terminal.received.frames - framesBefore;
-    await waitForQuiet(terminal, 100, 5_000); // the prompt after the marker
-    const mb = bytes / MB;
-    return {
-      bytes,
-      wallMs,
-      mbPerSecond: mb / (wallMs / 1000),
-      frames,
-      cpu,
-      serverCpuMsPerMB: cpu.totalMs / mb,
-      clientCpuMsPerMB: cpu.clientMs / mb,
-      windowUs,
-      ...(publishesBefore !== undefined && publishesAfter !== undefined
-        ? { redisPublishes: publishesAfter - publishesBefore }
-        : {}),
-      loopLag,
-      fullCollections,
-    };
-  } finally {
-    await terminal.close();
+  } catch (err) {
+    await child.stop();
+    throw err;
   }
+  return {
+    measure: (options) => measureBulk(contender, child, options),
+    close: async () => {
+      try {
+        await child.ask({ op: 'close' }, 30_000, 'closing the bulk terminal');
+      } finally {
+        await child.stop();
+      }
+    },
+  };
+}
+
+async function measureBulk(
+  contender: Contender,
+  child: ChildClient<BulkRequest, BulkReply>,
+  options: BulkOptions,
+): Promise<BulkResult> {
+  // The typed line echoes "$((a+b))"; only the shell's output has the sum, so the echo of the
+  // command can never be mistaken for the end.
+  const token = `BENCH${randomBytes(4).toString('hex')}_`;
+  const [a, b] = [100 + (randomBytes(1)[0] ?? 0), 1000];
+  const marker = `${token}${a + b}`;
+  const command = `head -c ${options.inputBytes} /dev/urandom | base64; echo ${token}$((${a}+${b}))\n`;
+
+  await child.ask({ op: 'settle' }, 30_000, 'waiting for the prompt');
+  const finishMetrics = await startServiceMetrics(contender.metricsUrls);
+  const publishesBefore = await contender.redis?.commandCalls('publish');
+  const stopCpu = startCpuMeter(contender.serverProcs);
+  const windowStart = monotonicUs();
+  const printed = (await child.ask(
+    { op: 'print', command, marker, timeoutMs: options.timeoutMs },
+    options.timeoutMs + 30_000,
+    'bulk output',
+  )) as Printed;
+  // The client's CPU is the terminal's process's, not the bench's.
+  const cpu: CpuReading = { ...stopCpu(), clientMs: printed.clientCpuMs };
+  const windowUs: [number, number] = [windowStart, monotonicUs()];
+  const { loopLag, fullCollections } = await finishMetrics();
+  const publishesAfter = await contender.redis?.commandCalls('publish');
+  const mb = printed.bytes / MB;
+  return {
+    bytes: printed.bytes,
+    wallMs: printed.wallMs,
+    mbPerSecond: mb / (printed.wallMs / 1000),
+    frames: printed.frames,
+    cpu,
+    serverCpuMsPerMB: cpu.totalMs / mb,
+    clientCpuMsPerMB: cpu.clientMs / mb,
+    windowUs,
+    ...(publishesBefore !== undefined && publishesAfter !== undefined
+      ? { redisPublishes: publishesAfter - publishesBefore }
+      : {}),
+    loopLag,
+    fullCollections,
+  };
 }
 
 function monotonicUs(): number {
