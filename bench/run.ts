@@ -24,7 +24,7 @@ import {
 import { waitForQuietMachine } from './measure/quiet.js';
 import { fmt, quantile } from './measure/stats.js';
 import { emptyResults, record, type RawResults, type RunMeta } from './results.js';
-import { openBulkTerminal, type BulkTerminal } from './scenarios/bulk.js';
+import { startBulkBrowser } from './scenarios/bulk.js';
 import { measureConnect } from './scenarios/connect.js';
 import { measureEcho } from './scenarios/echo.js';
 import { measureEchoBesideFlood } from './scenarios/flood-echo.js';
@@ -153,16 +153,15 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
         });
       }
       // A bulk run is over in 1–3 s, and the direct connection's throughput swings by half from
-      // one to the next: several per round make the median steadier. They print in one terminal,
-      // as someone cat-ing one log after another.
+      // one to the next: several per round make the median steadier. One browser process per
+      // round, started before the first run's wait for a quiet machine.
       if (has('bulk')) {
-        let terminal: BulkTerminal | undefined;
+        const browser = await startBulkBrowser(contender);
         try {
           for (let run = 1; run <= config.bulkRunsPerRound; run++) {
             const which = config.bulkRunsPerRound > 1 ? ` ${run}/${config.bulkRunsPerRound}` : '';
             await attempt(sink, `bulk${which} · ${label}`, 300_000, async () => {
-              terminal ??= await openBulkTerminal(contender);
-              const bulk = await terminal.measure({
+              const bulk = await browser.measure({
                 inputBytes: config.bulkInputBytes,
                 timeoutMs: 240_000,
               });
@@ -178,9 +177,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
             });
           }
         } finally {
-          await terminal
-            ?.close()
-            .catch((err: unknown) => log(`  closing the bulk terminal failed: ${String(err)}`));
+          await browser.stop();
         }
       }
       if (!into) results.errors.push(...sink.errors);

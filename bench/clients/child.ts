@@ -21,6 +21,7 @@ export async function startChild<Request, Reply extends object>(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let running = true;
+  let lastId = 0;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
       running = false;
@@ -34,21 +35,30 @@ export async function startChild<Request, Reply extends object>(
   return {
     ask: async (request, ms, what) => {
       if (!running) throw new Error(`${what}: the client process has exited`);
-      const reply = await withDeadline(
-        new Promise<Reply>((resolve, reject) => {
-          const onExit = (): void => reject(new Error(`${what}: the client process exited`));
-          child.once('exit', onExit);
-          child.once('message', (message: Reply) => {
-            child.off('exit', onExit);
-            resolve(message);
-          });
-          child.send(request as object);
-        }),
-        ms,
-        what,
-      );
-      if ('error' in reply) throw new Error(`${what}: ${String(reply.error)}`);
-      return reply as Exclude<Reply, { error: string }>;
+      // Numbered, so that a reply that comes after its deadline is not taken for the next one's.
+      const id = ++lastId;
+      let onExit = (): void => undefined;
+      let onMessage = (_message: Envelope<Reply>): void => undefined;
+      try {
+        const reply = await withDeadline(
+          new Promise<Reply>((resolve, reject) => {
+            onExit = () => reject(new Error(`${what}: the client process exited`));
+            onMessage = (message) => {
+              if (message.id === id) resolve(message.body);
+            };
+            child.once('exit', onExit);
+            child.on('message', onMessage);
+            child.send({ id, body: request } satisfies Envelope<Request>);
+          }),
+          ms,
+          what,
+        );
+        if ('error' in reply) throw new Error(`${what}: ${String(reply.error)}`);
+        return reply as Exclude<Reply, { error: string }>;
+      } finally {
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+      }
     },
     stop: async () => {
       child.kill('SIGTERM');
@@ -59,12 +69,18 @@ export async function startChild<Request, Reply extends object>(
   };
 }
 
+/** A request or its reply, with the request's number. */
+interface Envelope<T> {
+  id: number;
+  body: T;
+}
+
 /** The child's side: answers each request with `handle`'s result, or `{ error }`. */
 export function serveRequests<Request>(handle: (request: Request) => Promise<object>): void {
-  process.on('message', (request: Request) => {
-    handle(request).then(
-      (reply) => process.send?.(reply),
-      (err: unknown) => process.send?.({ error: String(err) }),
+  process.on('message', ({ id, body }: Envelope<Request>) => {
+    handle(body).then(
+      (reply) => process.send?.({ id, body: reply }),
+      (err: unknown) => process.send?.({ id, body: { error: String(err) } }),
     );
   });
   process.on('disconnect', () => process.exit(0));

@@ -1,9 +1,10 @@
 // Bulk output: `head -c N /dev/urandom | base64` in the shell, as someone cat-ing a big log.
 // Throughput is terminal bytes received per second from Enter to the end marker; CPU is what
-// the kernel charged every server-side process (gateway, worker, Redis) over the same interval.
-// The terminal is in a process of its own (clients/bulk-terminal.ts), as a browser is.
+// the kernel charged every server-side process (gateway, worker, Redis) over that interval (and
+// the message to and from the terminal's process). The terminal is in a process of its own
+// (clients/bulk-terminal.ts), as a browser is; each run opens a new session.
 import { randomBytes } from 'node:crypto';
-import type { BulkReply, BulkRequest, Printed } from '../clients/bulk-terminal.js';
+import type { BulkReply, BulkRequest } from '../clients/bulk-terminal.js';
 import { startChild, type ChildClient } from '../clients/child.js';
 import type { Contender } from '../env/deployments.js';
 import type { LoopLag } from '../measure/event-loop.js';
@@ -42,33 +43,31 @@ export interface BulkResult {
 
 const MB = 1e6;
 
-/** A terminal to print in, again and again, in a process of its own. */
-export interface BulkTerminal {
+/** The bulk scenario's browser: a process of its own that opens a session for each run. */
+export interface BulkBrowser {
   measure(options: BulkOptions): Promise<BulkResult>;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-export async function openBulkTerminal(contender: Contender): Promise<BulkTerminal> {
+export async function startBulkBrowser(contender: Contender): Promise<BulkBrowser> {
   const child = await startChild<BulkRequest, BulkReply>('bulk-terminal.ts');
-  try {
-    await child.ask(
-      { op: 'open', ssh: contender.ssh, sallyport: contender.sallyport?.target },
-      60_000,
-      'opening the bulk terminal',
-    );
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
   return {
-    measure: (options) => measureBulk(contender, child, options),
-    close: async () => {
+    measure: async (options) => {
+      await child.ask(
+        { op: 'open', ssh: contender.ssh, sallyport: contender.sallyport?.target },
+        60_000,
+        'opening a terminal',
+      );
       try {
-        await child.ask({ op: 'close' }, 30_000, 'closing the bulk terminal');
+        return await measureBulk(contender, child, options);
       } finally {
-        await child.stop();
+        // Also after a failure: the session ends, and whatever it was printing with it.
+        await child
+          .ask({ op: 'close' }, 30_000, 'closing the terminal')
+          .catch((err: unknown) => console.warn(`  warning: ${String(err)}`));
       }
     },
+    stop: () => child.stop(),
   };
 }
 
@@ -89,11 +88,12 @@ async function measureBulk(
   const publishesBefore = await contender.redis?.commandCalls('publish');
   const stopCpu = startCpuMeter(contender.serverProcs);
   const windowStart = monotonicUs();
-  const printed = (await child.ask(
+  const printed = await child.ask(
     { op: 'print', command, marker, timeoutMs: options.timeoutMs },
     options.timeoutMs + 30_000,
     'bulk output',
-  )) as Printed;
+  );
+  if (!('bytes' in printed)) throw new Error('bulk output: the terminal gave no figures');
   // The client's CPU is the terminal's process's, not the bench's.
   const cpu: CpuReading = { ...stopCpu(), clientMs: printed.clientCpuMs };
   const windowUs: [number, number] = [windowStart, monotonicUs()];
