@@ -4,12 +4,11 @@
 // alone), and on two cores that CPU is taken from the pipeline being measured. Each run opens a
 // session of its own. Driven by scenarios/bulk.ts.
 import { serveRequests } from './child.js';
-import { openDirect, type SshTarget } from './direct-ssh.js';
-import { openSallyport, type SallyportTarget } from './sallyport.js';
+import { openTarget, type TerminalTarget } from './open-target.js';
 import { waitForQuiet, type BenchTerminal } from './terminal.js';
 
 export type BulkRequest =
-  | { op: 'open'; ssh?: SshTarget; sallyport?: SallyportTarget }
+  | ({ op: 'open' } & TerminalTarget)
   /** Waits until the shell has been quiet for a moment (the prompt after the last print). */
   | { op: 'settle' }
   /** Types `command` and waits for `marker` in the output. */
@@ -33,9 +32,7 @@ let terminal: BenchTerminal | undefined;
 serveRequests<BulkRequest>(async (request): Promise<BulkReply> => {
   if (request.op === 'open') {
     await terminal?.close();
-    terminal = request.sallyport
-      ? await openSallyport(request.sallyport)
-      : await openDirect(request.ssh!);
+    terminal = await openTarget(request);
     return { done: true };
   }
   if (!terminal) throw new Error('no terminal was opened');

@@ -3,12 +3,10 @@
 // output delayed the bench's own event loop by 20 ms and more (p99), which it then measured as
 // the quiet session's echo. Driven by scenarios/flood-echo.ts.
 import { serveRequests } from './child.js';
-import { openDirect, type SshTarget } from './direct-ssh.js';
-import { openSallyport, type SallyportTarget } from './sallyport.js';
+import { openTarget, type TerminalTarget } from './open-target.js';
 import type { BenchTerminal } from './terminal.js';
 
-export type FloodRequest =
-  { op: 'start'; ssh?: SshTarget; sallyport?: SallyportTarget } | { op: 'stop' };
+export type FloodRequest = ({ op: 'start' } & TerminalTarget) | { op: 'stop' };
 
 export type FloodReply = { flowing: true } | { bytes: number; seconds: number } | { error: string };
 
@@ -23,9 +21,7 @@ let bytesAtFlowing = 0;
 serveRequests<FloodRequest>(async (request) => {
   if (request.op === 'start') {
     // Through the other gateway: what the two sessions share is the worker.
-    terminal = request.sallyport
-      ? await openSallyport(request.sallyport, { gateway: 1 })
-      : await openDirect(request.ssh!);
+    terminal = await openTarget(request, { gateway: 1 });
     const flowing = outputReaches(terminal, FLOWING_BYTES, FLOW_TIMEOUT_MS);
     // Endless, so that it outlasts the keystrokes; interrupted at 'stop'.
     terminal.write('base64 /dev/urandom\n');

@@ -82,6 +82,12 @@ function globMatches(pattern: string, name: string): boolean {
   return pi === p.length;
 }
 
+/** A host field as a refusal names it: hashed names say nothing, and long lists are cut short. */
+function hostsNamed(field: string): string {
+  if (field.startsWith('|')) return 'another host (its name is hashed)';
+  return field.length > 100 ? `${field.slice(0, 100)}…` : field;
+}
+
 /**
  * A host's public key as an admin pastes it: an OpenSSH public key line ("ssh-ed25519 AAAA…
  * comment", as in /etc/ssh/ssh_host_ed25519_key.pub), or one line of `ssh-keyscan` or
@@ -115,14 +121,8 @@ export function parseHostKey(
     if (start === 1 && forHost) {
       const name = knownHostsName(forHost.host, forHost.port);
       if (!hostFieldMatches(words[0]!, name)) {
-        const field = words[0]!;
-        const named = field.startsWith('|')
-          ? 'another host (its name is hashed)'
-          : field.length > 100
-            ? `${field.slice(0, 100)}…`
-            : field;
         return {
-          error: `is the key of ${named}, not of ${name} (to pin it anyway, leave out the host)`,
+          error: `is the key of ${hostsNamed(words[0]!)}, not of ${name} (to pin it anyway, leave out the host)`,
         };
       }
     }

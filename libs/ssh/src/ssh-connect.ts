@@ -85,6 +85,7 @@ function handshake(
 ): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
   const { pinned } = options;
+  const pinnedFirst = pinned && algorithmsFor(pinned.keyType);
   let verdict: HostKeyVerdict | undefined;
 
   const config: ConnectConfig = {
@@ -99,15 +100,8 @@ function handshake(
       : { privateKey: target.auth.privateKey, passphrase: target.auth.passphrase }),
     // ssh2's `prepend` skips what its default list already holds (all but ed25519 further
     // down), so the pinned type's algorithms are taken out first: keys apply in order.
-    ...(pinned
-      ? {
-          algorithms: {
-            serverHostKey: {
-              remove: algorithmsFor(pinned.keyType),
-              prepend: algorithmsFor(pinned.keyType),
-            },
-          },
-        }
+    ...(pinnedFirst
+      ? { algorithms: { serverHostKey: { remove: pinnedFirst, prepend: pinnedFirst } } }
       : {}),
     hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
       options.knownHosts.verify(target.host, target.port, key, pinned).then(
