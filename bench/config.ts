@@ -1,5 +1,6 @@
 // The benchmark's settings: the full run (the figures in docs/performance.md) and --quick (under
 // two minutes, for use while developing), with a few overrides from the command line.
+import { loadConfig } from '@sallyport/config';
 import type { ContenderKey } from './env/deployments.js';
 import type { EchoOptions } from './scenarios/echo.js';
 import type { FanoutOptions } from './scenarios/fanout.js';
@@ -40,6 +41,13 @@ export interface BenchConfig {
   outDir: string;
 }
 
+/**
+ * A session's screen is compacted once it has had no output this long (the product's default
+ * SALLYPORT_SCREEN_COMPACT_AFTER_S), and an idle session spends nearly all its life that way:
+ * the full run reads memory after it.
+ */
+export const SCREEN_COMPACT_AFTER_MS = loadConfig({}).session.screenCompactAfterMs;
+
 const FULL: Omit<
   BenchConfig,
   'scenarios' | 'contenders' | 'acks' | 'cpuProfDir' | 'outDir' | 'warmupRound'
@@ -55,7 +63,7 @@ const FULL: Omit<
     sessions: 1000,
     concurrency: 16,
     checkpoints: 4,
-    settleMs: 2_000,
+    settleMs: SCREEN_COMPACT_AFTER_MS + 2_000,
     fillLines: 1000,
     rounds: 2,
   },
@@ -78,7 +86,8 @@ const QUICK: typeof FULL = {
     // Three, so the slope starts at the first checkpoint (see idle-memory.ts grow()): a fresh
     // process's start-up memory (PGlite's, in embedded mode) is not what a session costs.
     checkpoints: 3,
-    // No verdict at this size anyway (report/figures.ts); half a second keeps it quick.
+    // No verdict at this size anyway (report/figures.ts); half a second keeps it quick, and
+    // reads the screens before they are compacted.
     settleMs: 500,
     fillLines: 200,
     rounds: 1,

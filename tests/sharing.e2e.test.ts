@@ -17,12 +17,16 @@ import { TerminalClient } from './support/terminal-client.js';
 const sshd = inject('sshd');
 const PASSWORD = 'participant-password-1';
 const IDLE_TIMEOUT_S = 3;
+// A screen with no output for this long is compacted (kept as the sequences that redraw it).
+const SCREEN_ENV = { SALLYPORT_SCREEN_COMPACT_AFTER_S: '1' };
 
 interface Cluster {
   /** Two gateway URLs; the same one twice in embedded mode. */
   gatewayA: string;
   gatewayB: string;
   admin: ApiClient;
+  /** Where the session workers' metrics are (the one process, embedded). */
+  metricsUrls: string[];
   /** Puts a message on the bus the way a gateway would (distributed only). */
   busInput?: SessionBus;
   /** Distributed only: the service processes and Redis, and ways to kill a service. */
@@ -40,13 +44,14 @@ const modes: Array<{ name: string; distributed: boolean; start(): Promise<Cluste
       const c = await startDistributed({
         gateways: 2,
         workers: 2,
-        workerEnv: { SALLYPORT_SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S) },
+        workerEnv: { SALLYPORT_SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S), ...SCREEN_ENV },
       });
       const transport = createRedisTransport({ url: REDIS_URL, prefix: c.prefix });
       return {
         gatewayA: c.gateways[0]!.url!,
         gatewayB: c.gateways[1]!.url!,
         admin: c.admin,
+        metricsUrls: c.workers.map((w) => `${w.url!}/metrics`),
         busInput: new SessionBus(transport),
         pids: () => [...c.gateways, ...c.workers].map((p) => p.proc.pid!).concat(redisPid()),
         killWorker: (id) => c.workers.find((w) => w.name === `worker-${id}`)!.kill('SIGKILL'),
@@ -62,8 +67,17 @@ const modes: Array<{ name: string; distributed: boolean; start(): Promise<Cluste
     name: 'embedded',
     distributed: false,
     async start() {
-      const sp = await startEmbedded({ SALLYPORT_SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S) });
-      return { gatewayA: sp.url, gatewayB: sp.url, admin: sp.admin, stop: () => sp.stop() };
+      const sp = await startEmbedded({
+        SALLYPORT_SESSION_IDLE_TIMEOUT_S: String(IDLE_TIMEOUT_S),
+        ...SCREEN_ENV,
+      });
+      return {
+        gatewayA: sp.url,
+        gatewayB: sp.url,
+        admin: sp.admin,
+        metricsUrls: [`${sp.url}/metrics`],
+        stop: () => sp.stop(),
+      };
     },
   },
 ];
@@ -240,6 +254,58 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     owner.sendControl({ type: 'close' });
     await owner.waitForControl('exit');
   });
+
+  it('compacts a quiet screen and brings it back exactly, for joiners and for more output', async () => {
+    const owner = await ownerOn(cluster.gatewayA);
+    const quiet = marker('quiet');
+    // Colours, a line long enough to wrap, and history.
+    owner.type(
+      `seq 1 150; printf '\\033[1;32m%s\\033[0m %0120d\\n' ${quiet} 7; echo after-${quiet}\n`,
+    );
+    await owner.waitForOutput(`\nafter-${quiet}\r\n`);
+    // Every open session's screen compacted, this one's with them.
+    await waitFor(
+      async () => {
+        const { open, compacted } = await screenCounts();
+        return open > 0 && compacted === open;
+      },
+      { description: 'the quiet screen to be compacted', timeoutMs: 30_000 },
+    );
+    const sameScreen = async (term: TerminalClient) =>
+      waitFor(
+        async () => JSON.stringify(await term.cells()) === JSON.stringify(await owner.cells()),
+        { description: 'identical screens', timeoutMs: 5_000 },
+      ).catch(async () => expect(await term.cells()).toEqual(await owner.cells()));
+
+    const { token } = await share(owner.sessionId, { mode: 'view' });
+    const bob = await joinWith('bob', cluster.gatewayB, token);
+    await sameScreen(bob.term);
+    expect(await bob.term.rows()).toContain(`after-${quiet}`);
+
+    // Output rebuilds the screen; one who joins after it sees it too.
+    owner.type(`echo more-${quiet}\n`);
+    await owner.waitForOutput(`\nmore-${quiet}\r\n`);
+    await bob.term.waitForOutput(`\nmore-${quiet}\r\n`);
+    const vera = await joinWith('vera', cluster.gatewayA, token);
+    await sameScreen(vera.term);
+    await sameScreen(bob.term);
+    owner.sendControl({ type: 'close' });
+    await owner.waitForControl('exit');
+  });
+
+  /** Open sessions and compacted screens, over every session worker. */
+  async function screenCounts(): Promise<{ open: number; compacted: number }> {
+    let open = 0;
+    let compacted = 0;
+    for (const url of cluster.metricsUrls) {
+      const text = await (await fetch(url)).text();
+      open += Number(/^sallyport_worker_sessions_open(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN);
+      compacted += Number(
+        /^sallyport_worker_screens_compacted(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN,
+      );
+    }
+    return { open, compacted };
+  }
 
   it('hands control over live, and the owner can take it back', async () => {
     const owner = await ownerOn(cluster.gatewayA);

@@ -57,6 +57,7 @@ const schema = z.object({
   SALLYPORT_SESSION_IDLE_TIMEOUT_S: int(1, 7 * 24 * 3600).default(2 * 3600),
   SALLYPORT_FLOW_WINDOW_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
   SALLYPORT_SCREEN_SCROLLBACK_LINES: int(0, 100_000).default(100),
+  SALLYPORT_SCREEN_COMPACT_AFTER_S: int(0, 24 * 3600).default(10),
   SALLYPORT_MAX_SESSIONS_PER_USER: int(1, 100_000).default(20),
   SALLYPORT_MAX_SESSIONS: int(1, 10_000_000).default(10_000),
   SALLYPORT_RECORDING_DIR: z.string().min(1).optional(),
@@ -183,6 +184,8 @@ function toConfig(e: z.infer<typeof schema>) {
       attachmentTimeoutMs: 15_000,
       /** History the worker keeps for joiners and returning owners; each line costs memory. */
       scrollbackLines: e.SALLYPORT_SCREEN_SCROLLBACK_LINES,
+      /** A screen with no output for this long is kept as the sequences that redraw it; 0: never. */
+      screenCompactAfterMs: e.SALLYPORT_SCREEN_COMPACT_AFTER_S * 1000,
     },
     recording: {
       /** Where recordings are stored; recorders write there and gateways read it. */

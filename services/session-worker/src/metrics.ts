@@ -2,13 +2,24 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
-/** The session worker's own metrics, on the process's registry. */
-export function createWorkerMetrics(registry: Registry) {
+/**
+ * The session worker's own metrics, on the process's registry.
+ * @param compactedScreens how many of its sessions have their screen compacted now
+ */
+export function createWorkerMetrics(registry: Registry, compactedScreens: () => number) {
   return {
     sessionsOpen: new Gauge({
       name: 'sallyport_worker_sessions_open',
       help: 'Terminal sessions with an open shell on this worker',
       registers: [registry],
+    }),
+    screensCompacted: new Gauge({
+      name: 'sallyport_worker_screens_compacted',
+      help: 'Sessions whose headless screen is kept compacted, as the escape sequences that redraw it (no output for SALLYPORT_SCREEN_COMPACT_AFTER_S)',
+      registers: [registry],
+      collect() {
+        this.set(compactedScreens());
+      },
     }),
     sessionsEnded: new Counter({
       name: 'sallyport_worker_sessions_ended_total',

@@ -1,6 +1,6 @@
 import headlessPkg from '@xterm/headless';
 import serializePkg from '@xterm/addon-serialize';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HeadlessScreen } from './screen.js';
 
 const { Terminal } = headlessPkg;
@@ -18,9 +18,35 @@ async function render(state: { cols: number; rows: number; data: string }): Prom
   );
 }
 
+const { SerializeAddon } = serializePkg;
+
+/** A terminal that parses everything: what the screen must match. */
+function reference(cols: number, rows: number, scrollback: number) {
+  const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+  const serializer = new SerializeAddon();
+  term.loadAddon(serializer);
+  return {
+    write: (data: Buffer) => term.write(data),
+    resize: (c: number, r: number) => term.write('', () => term.resize(c, r)),
+    snapshot: () =>
+      new Promise<{ cols: number; rows: number; data: string }>((resolve) =>
+        term.write('', () =>
+          resolve({ cols: term.cols, rows: term.rows, data: serializer.serialize() }),
+        ),
+      ),
+    dispose: () => term.dispose(),
+  };
+}
+
+/**
+ * Output arrives over many event-loop turns, and the terminal (which parses on timers)
+ * answers the screen's checks in between.
+ */
+const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
 describe('HeadlessScreen', () => {
   it('snapshots exactly what was written before the call, not after', async () => {
-    const screen = new HeadlessScreen(20, 3, HISTORY);
+    const screen = new HeadlessScreen(20, 3, { scrollback: HISTORY });
     screen.write(Buffer.from('one\r\n'));
     const snap = screen.snapshot();
     screen.write(Buffer.from('two\r\n'));
@@ -30,7 +56,7 @@ describe('HeadlessScreen', () => {
   });
 
   it('carries the alternate screen, as a full-screen program leaves it', async () => {
-    const screen = new HeadlessScreen(20, 3, HISTORY);
+    const screen = new HeadlessScreen(20, 3, { scrollback: HISTORY });
     screen.write(Buffer.from('shell prompt\r\n\x1b[?1049h\x1b[2J\x1b[HEDITOR TEXT\x1b[3;1H~'));
     const rows = await render(await screen.snapshot());
     expect(rows).toEqual(['EDITOR TEXT', '', '~']);
@@ -39,7 +65,7 @@ describe('HeadlessScreen', () => {
 
   it('counts output given to the terminal and not parsed yet, and says when it parsed some', async () => {
     let parsed = 0;
-    const screen = new HeadlessScreen(80, 24, HISTORY, () => parsed++);
+    const screen = new HeadlessScreen(80, 24, { scrollback: HISTORY, onParsed: () => parsed++ });
     screen.write(Buffer.alloc(3_000_000, 'x'));
     const snapshot = screen.snapshot();
     expect(screen.unparsedBytes).toBe(3_000_000);
@@ -50,7 +76,7 @@ describe('HeadlessScreen', () => {
   });
 
   it('applies a resize in order with the writes around it', async () => {
-    const screen = new HeadlessScreen(10, 2, HISTORY);
+    const screen = new HeadlessScreen(10, 2, { scrollback: HISTORY });
     screen.write(Buffer.from('abc'));
     screen.resize(30, 4);
     const state = await screen.snapshot();
@@ -62,7 +88,7 @@ describe('HeadlessScreen', () => {
   // The terminal is built on first use (or by prepare()), so a session can open its connection
   // first: a screen used in any order must behave as one built at once.
   it('takes a resize that comes before any output', async () => {
-    const screen = new HeadlessScreen(10, 2, HISTORY);
+    const screen = new HeadlessScreen(10, 2, { scrollback: HISTORY });
     screen.resize(30, 4);
     screen.write(Buffer.from('a line longer than ten'));
     const state = await screen.snapshot();
@@ -72,16 +98,16 @@ describe('HeadlessScreen', () => {
   });
 
   it('snapshots an empty screen of its size, prepared or not', async () => {
-    const prepared = new HeadlessScreen(40, 5, HISTORY);
+    const prepared = new HeadlessScreen(40, 5, { scrollback: HISTORY });
     prepared.prepare();
-    const untouched = new HeadlessScreen(40, 5, HISTORY);
+    const untouched = new HeadlessScreen(40, 5, { scrollback: HISTORY });
     for (const screen of [prepared, untouched]) {
       const state = await screen.snapshot();
       expect(state).toMatchObject({ cols: 40, rows: 5 });
       expect(await render(state)).toEqual(['', '', '', '', '']);
       screen.dispose();
     }
-    new HeadlessScreen(40, 5, HISTORY).dispose(); // never built: nothing to dispose of
+    new HeadlessScreen(40, 5, { scrollback: HISTORY }).dispose(); // never built: nothing to dispose of
   });
 });
 
@@ -91,40 +117,14 @@ describe('HeadlessScreen', () => {
  * snapshot is identical to that of a terminal that parsed every byte.
  */
 describe('HeadlessScreen skipping output that scrolls out unseen', () => {
-  const { SerializeAddon } = serializePkg;
-
-  /** A terminal that parses everything: what the screen must match. */
-  function reference(cols: number, rows: number, scrollback: number) {
-    const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
-    const serializer = new SerializeAddon();
-    term.loadAddon(serializer);
-    return {
-      write: (data: Buffer) => term.write(data),
-      resize: (c: number, r: number) => term.write('', () => term.resize(c, r)),
-      snapshot: () =>
-        new Promise<{ cols: number; rows: number; data: string }>((resolve) =>
-          term.write('', () =>
-            resolve({ cols: term.cols, rows: term.rows, data: serializer.serialize() }),
-          ),
-        ),
-      dispose: () => term.dispose(),
-    };
-  }
-
   const lines = (count: number, text = (i: number) => `line ${i} ${'x'.repeat(i % 70)}`) =>
     Buffer.from(Array.from({ length: count }, (_, i) => `${text(i)}\r\n`).join(''));
-
-  /**
-   * Output arrives over many event-loop turns, and the terminal (which parses on timers)
-   * answers the screen's checks in between.
-   */
-  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
   async function expectSameScreen(
     write: (screen: { write(d: Buffer): void }) => Promise<void>,
     size = { cols: 40, rows: 6, scrollback: 20 },
   ): Promise<HeadlessScreen> {
-    const screen = new HeadlessScreen(size.cols, size.rows, size.scrollback);
+    const screen = new HeadlessScreen(size.cols, size.rows, { scrollback: size.scrollback });
     const ref = reference(size.cols, size.rows, size.scrollback);
     await write(screen);
     await write(ref);
@@ -180,7 +180,7 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
       const size = { cols: 10 + Math.floor(random() * 40), rows, scrollback: (random() * 15) | 0 };
       const stream = randomOutput(random);
       const splits = stream.map(() => Math.floor(random() * 200));
-      const screen = new HeadlessScreen(size.cols, size.rows, size.scrollback);
+      const screen = new HeadlessScreen(size.cols, size.rows, { scrollback: size.scrollback });
       const ref = reference(size.cols, size.rows, size.scrollback);
       for (const [i, piece] of stream.entries()) {
         for (const target of [screen, ref]) {
@@ -207,8 +207,128 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
   }, 60_000);
 });
 
+/**
+ * A quiet screen gives up its terminal and keeps the escape sequences that redraw it. The
+ * promise: compacting never changes what any later snapshot shows, whatever came before and
+ * comes after.
+ */
+describe('HeadlessScreen compacting a quiet screen', () => {
+  const prompt = Buffer.from(
+    'line one\r\n\x1b[1;32muser@host\x1b[0m:\x1b[34m~\x1b[0m$ ls\r\nfile\r\n\x1b[32m$\x1b[0m ',
+  );
+
+  it('gives up its terminal and still shows, and goes on from, the same screen', async () => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY });
+    const ref = reference(40, 5, HISTORY);
+    for (const target of [screen, ref]) target.write(prompt);
+    const before = await screen.snapshot();
+    expect(await screen.compact()).toBe(true);
+    expect(screen.isCompacted).toBe(true);
+    expect(await screen.snapshot()).toEqual(before);
+    expect(screen.isCompacted).toBe(true); // a snapshot alone does not rebuild it
+    for (const target of [screen, ref]) target.write(Buffer.from('typed\r\nmore output\r\n$ '));
+    expect(await screen.snapshot()).toEqual(await ref.snapshot());
+    screen.dispose();
+    ref.dispose();
+  });
+
+  it('takes a resize while compacted', async () => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY });
+    const ref = reference(40, 5, HISTORY);
+    for (const target of [screen, ref]) target.write(prompt);
+    await screen.snapshot();
+    expect(await screen.compact()).toBe(true);
+    for (const target of [screen, ref]) target.resize(20, 3);
+    const state = await screen.snapshot();
+    expect(state).toMatchObject({ cols: 20, rows: 3 });
+    expect(state).toEqual(await ref.snapshot());
+    screen.dispose();
+    ref.dispose();
+  });
+
+  it('compacts on its own once nothing was written for a while', async () => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY, compactAfterMs: 30 });
+    screen.write(prompt);
+    await vi.waitFor(() => expect(screen.isCompacted).toBe(true), { timeout: 5_000 });
+    screen.write(Buffer.from('\x1b[31mx'));
+    await screen.snapshot(); // the terminal is rebuilt to take the output
+    expect(screen.isCompacted).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(screen.isCompacted).toBe(false); // a colour is still selected
+    screen.write(Buffer.from('\x1b[0m'));
+    await vi.waitFor(() => expect(screen.isCompacted).toBe(true), { timeout: 5_000 });
+    expect((await render(await screen.snapshot()))[3]).toBe('$ x');
+    screen.dispose();
+  });
+
+  it('waits for output given to it to be parsed', async () => {
+    const screen = new HeadlessScreen(80, 24, { scrollback: HISTORY });
+    screen.write(Buffer.from(`${'y'.repeat(50)}\r\n`.repeat(2_000)));
+    expect(await screen.compact()).toBe(false);
+    await screen.snapshot();
+    expect(await screen.compact()).toBe(true);
+    screen.dispose();
+  });
+
+  // Each of these leaves state that the serialized screen does not carry: later output would
+  // be drawn differently by a terminal rebuilt from it.
+  it.each([
+    ['a colour still selected', '\x1b[31m$ ', '\x1b[0m'],
+    ['a line-drawing character set', '\x1b(0', '\x1b(B'],
+    ['a shifted-out character set', '\x1b)0\x0e', '\x0f\x1b)B'],
+    ['a saved cursor', '\x1b[2;3H\x1b7\x1b[5;1H', '\x1b[H\x1b7\x1b[5;1H'],
+    ['a scroll region', '\x1b[2;4r', '\x1b[r'],
+    ['a cleared tab stop', '\x1b[3g', '\x1bc'],
+    ['an escape sequence half-written', '\x1b[3', '1mred\x1b[m'],
+    ['a line filled to its end, the next character to wrap', '\x1b[1;40Hx', '\r'],
+  ])('keeps its terminal while there is %s', async (_what, state, undo) => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY });
+    screen.write(Buffer.concat([prompt, Buffer.from(state)]));
+    await screen.snapshot();
+    expect(await screen.compact()).toBe(false);
+    screen.write(Buffer.from(undo));
+    await screen.snapshot();
+    expect(await screen.compact()).toBe(true);
+    screen.dispose();
+  });
+
+  it('matches a screen never compacted, for any output compacted anywhere', async () => {
+    let compacted = 0;
+    let refused = 0;
+    for (let seed = 1; seed <= 80; seed++) {
+      const random = seededRandom(seed);
+      const rows = 2 + Math.floor(random() * 6);
+      const size = {
+        cols: 10 + Math.floor(random() * 40),
+        rows,
+        scrollback: 1 + ((random() * 15) | 0),
+      };
+      const screen = new HeadlessScreen(size.cols, size.rows, { scrollback: size.scrollback });
+      const ref = new HeadlessScreen(size.cols, size.rows, { scrollback: size.scrollback });
+      for (const [i, piece] of randomOutput(random, { fillToEnd: true }).entries()) {
+        for (const target of [screen, ref]) {
+          if (piece === 'resize') target.resize(10 + ((seed * i) % 30), 2 + (i % 5));
+          else target.write(piece);
+        }
+        if (random() < 0.5) {
+          // Everything parsed, so that compacting is up to the state; the same for the other.
+          await Promise.all([screen.snapshot(), ref.snapshot()]);
+          if (await screen.compact()) compacted++;
+          else refused++;
+        }
+      }
+      expect(await screen.snapshot(), `seed ${seed}`).toEqual(await ref.snapshot());
+      screen.dispose();
+      ref.dispose();
+    }
+    // Both answers must have come often, or this proves little.
+    expect(compacted).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
+  }, 60_000);
+});
+
 /** Terminal output of every kind a shell produces, as a list of pieces (or resizes). */
-function randomOutput(random: () => number): Array<Buffer | 'resize'> {
+function randomOutput(random: () => number, { fillToEnd = false } = {}): Array<Buffer | 'resize'> {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const text = () =>
     Array.from({ length: Math.floor(random() * 90) }, () =>
@@ -263,6 +383,9 @@ function randomOutput(random: () => number): Array<Buffer | 'resize'> {
   for (let n = 0; n < 40; n++) {
     const kind = random();
     if (kind < 0.05) pieces.push('resize');
+    // A line filled to its last column by a write above the bottom: the next character wraps.
+    else if (fillToEnd && kind < 0.1)
+      pieces.push(Buffer.from(`\x1b[${1 + Math.floor(random() * 3)};999H!`));
     else if (kind < 0.35) pieces.push(Buffer.from(pick(controls) + text()));
     else if (kind < 0.45) pieces.push(Buffer.from(`${text()}\r\n`));
     else {

@@ -36,6 +36,8 @@ export interface SessionSettings {
   attachmentTimeoutMs: number;
   /** Lines of history the headless screen keeps for joiners (about 1.4 KB each per session). */
   scrollbackLines: number;
+  /** A screen with no output for this long gives up its terminal (HeadlessScreen); 0: never. */
+  screenCompactAfterMs: number;
 }
 
 // Output waiting to be published, or to be parsed by the headless screen, beyond these pauses
@@ -110,10 +112,17 @@ export class TerminalSession {
       },
       0,
     );
-    this.screen = new HeadlessScreen(request.cols, request.rows, deps.session.scrollbackLines, () =>
-      this.updateFlow(),
-    );
+    this.screen = new HeadlessScreen(request.cols, request.rows, {
+      scrollback: deps.session.scrollbackLines,
+      compactAfterMs: deps.session.screenCompactAfterMs,
+      onParsed: () => this.updateFlow(),
+    });
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  /** Whether the session's screen is compacted now (it has had no output for a while). */
+  get screenCompacted(): boolean {
+    return this.screen.isCompacted;
   }
 
   /** Resolves when the session has ended and been cleaned up. */
@@ -285,8 +294,6 @@ export class TerminalSession {
     const offset = this.offset;
     this.seq += 1;
     this.offset += bytes;
-    for (const chunk of chunks) this.screen.write(chunk);
-    this.recorder.output(this.seq, chunks);
     this.unpublishedBytes += bytes;
     const published = (): void => {
       this.unpublishedBytes -= bytes;
@@ -298,6 +305,9 @@ export class TerminalSession {
         published();
         this.log.warn({ err }, 'could not publish output');
       });
+    // After the publish: the first output after a quiet spell rebuilds a compacted screen.
+    for (const chunk of chunks) this.screen.write(chunk);
+    this.recorder.output(this.seq, chunks);
     this.updateFlow();
   }
 

@@ -64,7 +64,11 @@ export function startSessionWorker(
     knownHosts: new KnownHosts(deps.prisma, options.ssh.hostKeyPolicy),
     policy: new TargetPolicy({ deny: options.ssh.targetDeny, allow: options.ssh.targetAllow }),
     log,
-    metrics: createWorkerMetrics(deps.registry),
+    metrics: createWorkerMetrics(deps.registry, () => {
+      let compacted = 0;
+      for (const session of sessions.values()) if (session.screenCompacted) compacted++;
+      return compacted;
+    }),
     ssh: {
       connectTimeoutMs: options.ssh.connectTimeoutMs,
       keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
