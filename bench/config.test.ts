@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, SCREEN_COMPACT_AFTER_MS, UsageRequested } from './config.js';
+import { parseArgs, UsageRequested } from './config.js';
 
 describe('parseArgs', () => {
   it('gives the full run by default and a smaller one with --quick', () => {
@@ -16,11 +16,6 @@ describe('parseArgs', () => {
     expect(quick.idle.sessions).toBe(20);
     expect([...quick.scenarios]).toEqual(['echo', 'idle']);
     expect(parseArgs(['--no-warmup']).warmupRound).toBe(false);
-  });
-
-  it("reads idle memory once the sessions' screens are compacted, as an idle session is", () => {
-    expect(SCREEN_COMPACT_AFTER_MS).toBeGreaterThan(0);
-    expect(parseArgs([]).idle.settleMs).toBeGreaterThan(SCREEN_COMPACT_AFTER_MS + 1_000);
   });
 
   it('refuses what it does not know, naming it', () => {

@@ -120,6 +120,16 @@ describe('parseHostKey', () => {
     ['a key type alone', () => 'ssh-ed25519', /not an SSH public key/],
     ['a key cut short', () => fixture('ed25519').line.slice(0, 40), /not an SSH public key/],
     ['a host certificate', () => HOST_CERTIFICATE, /is a host certificate/],
+    [
+      'a certificate authority line from known_hosts',
+      () => `@cert-authority *.example.com ${fixture('ed25519').line}`,
+      /certificate authority's key \(@cert-authority\)/,
+    ],
+    [
+      'a revoked key line from known_hosts',
+      () => `@revoked db.example.com ${fixture('ed25519').line}`,
+      /is a revoked key \(@revoked\)/,
+    ],
   ])('says what is wrong with %s', (_label, text, why) => {
     const parsed = parseHostKey(text());
     expect(parsed).toEqual({ error: expect.stringMatching(why) });

@@ -110,6 +110,12 @@ export function parseHostKey(
       error: `holds ${lines.length} lines; give one key (ssh-keyscan -t ed25519 prints one)`,
     };
   const words = lines[0]!.split(/\s+/);
+  // known_hosts markers: neither line is a key this host can be pinned to.
+  if (words[0] === '@cert-authority')
+    return {
+      error: "is a certificate authority's key (@cert-authority); give the host's own key",
+    };
+  if (words[0] === '@revoked') return { error: 'is a revoked key (@revoked), one never to trust' };
   // From the first word (a public key line), or the second (a host name before it).
   for (const start of [0, 1]) {
     const key = ssh2.utils.parseKey(words.slice(start).join(' '));

@@ -250,37 +250,74 @@ describe('HeadlessScreen compacting a quiet screen', () => {
     const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY, compactAfterMs: 30 });
     screen.write(prompt);
     await vi.waitFor(() => expect(screen.isCompacted).toBe(true), { timeout: 5_000 });
-    screen.write(Buffer.from('\x1b[31mx'));
+    screen.write(Buffer.from('\x1b(0x'));
     await screen.snapshot(); // the terminal is rebuilt to take the output
     expect(screen.isCompacted).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(screen.isCompacted).toBe(false); // a colour is still selected
-    screen.write(Buffer.from('\x1b[0m'));
+    expect(screen.isCompacted).toBe(false); // line drawing is still selected
+    screen.write(Buffer.from('\x1b(B'));
     await vi.waitFor(() => expect(screen.isCompacted).toBe(true), { timeout: 5_000 });
-    expect((await render(await screen.snapshot()))[3]).toBe('$ x');
+    expect((await render(await screen.snapshot()))[3]).toBe('$ │');
     screen.dispose();
   });
 
-  it('waits for output given to it to be parsed', async () => {
+  it('refuses while output is held or being parsed, and when more comes meanwhile', async () => {
     const screen = new HeadlessScreen(80, 24, { scrollback: HISTORY });
     screen.write(Buffer.from(`${'y'.repeat(50)}\r\n`.repeat(2_000)));
     expect(await screen.compact()).toBe(false);
     await screen.snapshot();
+    for (const more of [() => screen.write(Buffer.from('x')), () => screen.resize(30, 4)]) {
+      const compacting = screen.compact();
+      more();
+      expect(await compacting).toBe(false);
+      await screen.snapshot();
+    }
     expect(await screen.compact()).toBe(true);
     screen.dispose();
   });
 
-  // Each of these leaves state that the serialized screen does not carry: later output would
-  // be drawn differently by a terminal rebuilt from it.
+  it('gives a rebuilt terminal back its saved cursors and tab stops', async () => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY });
+    const ref = reference(40, 5, HISTORY);
+    // A full-screen program come and gone (it saved the cursor too), then a cursor saved, and
+    // one tab stop instead of one every 8 columns.
+    const saved = Buffer.from(
+      '\x1b[?1049h\x1b[Hless\x1b[?1049l\x1b[2;3H\x1b7\x1b[3g\x1b[5;6H\x1bH\x1b[5;1H',
+    );
+    for (const target of [screen, ref]) target.write(Buffer.concat([prompt, saved]));
+    await screen.snapshot();
+    expect(await screen.compact()).toBe(true);
+    for (const target of [screen, ref]) target.write(Buffer.from('\x1b8back here\r\n\tX'));
+    expect(await screen.snapshot()).toEqual(await ref.snapshot());
+    const rows = await render(await screen.snapshot());
+    expect(rows[1]).toContain('back here');
+    expect(rows[2]!.indexOf('X')).toBe(5); // the one stop left
+    screen.dispose();
+    ref.dispose();
+  });
+
+  it('stops when disposed, compacting or not, and takes no more output', async () => {
+    const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY, compactAfterMs: 10 });
+    screen.write(prompt);
+    await screen.snapshot();
+    const compacting = screen.compact();
+    screen.dispose();
+    expect(await compacting).toBe(false);
+    screen.write(Buffer.from('late output'));
+    screen.resize(20, 3);
+    expect(screen.isCompacted).toBe(false);
+    expect(await screen.snapshot()).toEqual({ cols: 40, rows: 5, data: '' });
+  });
+
+  // Each of these leaves state that the serialized screen does not bring back, or does not draw
+  // the same: later output would be drawn differently by a terminal rebuilt from it.
   it.each([
-    ['a colour still selected', '\x1b[31m$ ', '\x1b[0m'],
     ['a line-drawing character set', '\x1b(0', '\x1b(B'],
     ['a shifted-out character set', '\x1b)0\x0e', '\x0f\x1b)B'],
-    ['a saved cursor', '\x1b[2;3H\x1b7\x1b[5;1H', '\x1b[H\x1b7\x1b[5;1H'],
     ['a scroll region', '\x1b[2;4r', '\x1b[r'],
-    ['a cleared tab stop', '\x1b[3g', '\x1bc'],
     ['an escape sequence half-written', '\x1b[3', '1mred\x1b[m'],
     ['a line filled to its end, the next character to wrap', '\x1b[1;40Hx', '\r'],
+    ['origin mode, which homes the cursor as it is set again', '\x1b[?6h\x1b[3;3H', '\x1b[?6l'],
   ])('keeps its terminal while there is %s', async (_what, state, undo) => {
     const screen = new HeadlessScreen(40, 5, { scrollback: HISTORY });
     screen.write(Buffer.concat([prompt, Buffer.from(state)]));
@@ -292,6 +329,9 @@ describe('HeadlessScreen compacting a quiet screen', () => {
     screen.dispose();
   });
 
+  // xterm rewraps a resize according to where its ring of history lines starts, so two terminals
+  // holding the same lines can rewrap one differently, and a rebuilt terminal is such a pair: of
+  // 700 streams run once, 6 came apart, each at a resize (see docs/performance.md).
   it('matches a screen never compacted, for any output compacted anywhere', async () => {
     let compacted = 0;
     let refused = 0;
@@ -312,7 +352,8 @@ describe('HeadlessScreen compacting a quiet screen', () => {
         }
         if (random() < 0.5) {
           // Everything parsed, so that compacting is up to the state; the same for the other.
-          await Promise.all([screen.snapshot(), ref.snapshot()]);
+          const [mine, theirs] = await Promise.all([screen.snapshot(), ref.snapshot()]);
+          expect(mine, `seed ${seed}, piece ${i}`).toEqual(theirs);
           if (await screen.compact()) compacted++;
           else refused++;
         }

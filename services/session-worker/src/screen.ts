@@ -1,6 +1,14 @@
 import serializePkg from '@xterm/addon-serialize';
 import headlessPkg from '@xterm/headless';
 import { ScrollOffFilter } from './scroll-off-filter.js';
+import {
+  hiddenStateOf,
+  isAtRest,
+  sameCells,
+  readRestorable,
+  restore,
+  type RestorableState,
+} from './terminal-state.js';
 
 const { Terminal } = headlessPkg;
 const { SerializeAddon } = serializePkg;
@@ -15,7 +23,7 @@ export interface ScreenOptions {
    * screen is not compacted).
    */
   scrollback: number;
-  /** A screen nothing was written to for this long is compacted (see compact()); 0: never. */
+  /** A screen with no output or resize for this long is compacted (see compact()); 0: never. */
   compactAfterMs?: number;
   /** Called each time the terminal has parsed a write (unparsedBytes fell). */
   onParsed?: () => void;
@@ -28,59 +36,18 @@ export interface ScreenState {
   data: string;
 }
 
-/** The parts of xterm's internals that tell whether it may skip plain text (see atRest). */
-interface TerminalInternals {
-  _core?: {
-    buffer?: BufferInternals;
-    buffers?: { normal?: BufferInternals; alt?: BufferInternals };
-    _inputHandler?: {
-      _parser?: { currentState?: number };
-      _utf8Decoder?: { interim?: Uint8Array };
-      _curAttrData?: AttributesInternals;
-    };
-    _charsetService?: { glevel?: number; charset?: unknown; _charsets?: unknown[] };
-  };
-}
-
-interface BufferInternals {
-  x?: number;
-  scrollTop?: number;
-  scrollBottom?: number;
-  savedX?: number;
-  savedY?: number;
-  savedCurAttrData?: AttributesInternals;
-  savedCharset?: unknown;
-  tabs?: Record<number, boolean>;
-  lines?: {
-    length: number;
-    maxLength?: number;
-    get(index: number): { isWrapped?: boolean } | undefined;
-  };
-}
-
-/** Colours and styles: both zero when nothing is set (extended attributes live behind bg). */
-interface AttributesInternals {
-  fg?: number;
-  bg?: number;
-}
-
-/** A compacted screen: what a terminal rebuilt from it must draw, and be. */
+/** A compacted screen: what a terminal rebuilt from it draws, and is given back. */
 interface Compacted extends ScreenState {
-  /**
-   * How many lines xterm's alternate buffer, unused, will hold when a program enters it: the
-   * rows it had when last cleared, as resizing an empty buffer leaves that unchanged. A terminal
-   * built this tall and then resized holds the same.
-   */
-  altLength: number;
+  restorable: RestorableState;
 }
-
-type TerminalShape = Pick<Compacted, 'cols' | 'rows' | 'altLength'>;
 
 /** A terminal, and the addon that writes out its screen. */
 interface Built {
   terminal: InstanceType<typeof Terminal>;
   serializer: InstanceType<typeof SerializeAddon>;
 }
+
+type CompactionResult = 'compacted' | 'busy' | 'refused';
 
 /**
  * A headless terminal fed the same bytes and resizes as every client, in the same order, so that
@@ -112,8 +79,11 @@ export class HeadlessScreen {
   private unparsed = 0;
   /** Writes given to the terminal whose callbacks have not run yet. */
   private queued = 0;
-  private lastWriteAt = 0;
+  /** Writes and resizes so far, and when the last came. */
+  private activity = 0;
+  private lastActivityAt = 0;
   private compactTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
 
   constructor(cols: number, rows: number, options: ScreenOptions) {
     this.cols = cols;
@@ -123,11 +93,13 @@ export class HeadlessScreen {
     this.onParsed = options.onParsed ?? (() => undefined);
     this.filter = new ScrollOffFilter({
       feed: (data) => this.feed(data),
-      checkRun: (answer) =>
+      checkRun: (answer) => {
+        const terminal = this.terminal;
         this.queue('', () => {
-          answer(this.atRest(this.terminal));
+          answer(isAtRest(terminal));
           this.onParsed(); // held output may have just been dropped
-        }),
+        });
+      },
       linesToKeep: () =>
         2 * Math.max(this.rows, this.built?.terminal.rows ?? 0) + this.scrollback + 1,
       holdMs: HOLD_MS,
@@ -137,7 +109,7 @@ export class HeadlessScreen {
 
   /** Builds the terminal now, if nothing has yet. */
   prepare(): void {
-    if (!this.built && !this.compacted) this.build();
+    if (!this.built && !this.compacted && !this.disposed) this.build();
   }
 
   /**
@@ -159,12 +131,14 @@ export class HeadlessScreen {
   }
 
   write(data: Buffer): void {
-    this.noteWrite();
+    if (this.disposed) return;
+    this.noteActivity();
     this.filter.write(data);
   }
 
   resize(cols: number, rows: number): void {
-    this.noteWrite();
+    if (this.disposed) return;
+    this.noteActivity();
     this.filter.flush();
     this.cols = cols;
     this.rows = rows;
@@ -175,8 +149,8 @@ export class HeadlessScreen {
   /** The screen after everything written so far, and nothing written after this call. */
   snapshot(): Promise<ScreenState> {
     this.filter.flush();
-    if (this.compacted) {
-      const { cols, rows, data } = this.compacted;
+    if (this.compacted || this.disposed) {
+      const { cols, rows, data } = this.compacted ?? { ...this.size, data: '' };
       return Promise.resolve({ cols, rows, data });
     }
     const { terminal, serializer } = this.built ?? this.build();
@@ -188,37 +162,50 @@ export class HeadlessScreen {
   }
 
   /**
-   * Gives up the terminal, keeping the escape sequences that redraw it, once everything written
-   * so far is parsed. It keeps the terminal if more output comes meanwhile, or if a terminal
-   * rebuilt from those sequences would differ from it (see redrawsExactly and redrawsTheSame):
-   * the rebuilt one would then show a later snapshot differently. Resolves whether it did.
+   * Gives up the terminal, keeping the escape sequences that redraw it, if everything written
+   * so far has been parsed and nothing more comes meanwhile, and if a terminal rebuilt from
+   * them would be the same in every respect that later output or snapshots depend on (see
+   * redrawsTheSame). Resolves whether it did.
    */
-  compact(): Promise<boolean> {
+  async compact(): Promise<boolean> {
+    return (await this.tryCompacting()) === 'compacted';
+  }
+
+  private tryCompacting(): Promise<CompactionResult> {
     const built = this.built;
-    if (!built || this.unparsedBytes > 0) return Promise.resolve(false);
+    if (!built) return Promise.resolve('refused');
+    if (this.unparsedBytes > 0) return Promise.resolve('busy');
+    const activity = this.activity;
     return new Promise((resolve) => {
       // Given up after the callback has returned, not inside xterm's write loop.
-      this.queue('', () => setImmediate(() => void this.compactNow(built).then(resolve)));
+      this.queue('', () => setImmediate(() => void this.compactNow(built, activity).then(resolve)));
     });
   }
 
-  private async compactNow(built: Built): Promise<boolean> {
+  private async compactNow(built: Built, activity: number): Promise<CompactionResult> {
     const { terminal, serializer } = built;
-    const untouched = () => this.built === built && this.queued === 0 && this.unparsedBytes === 0;
-    const altLength = (terminal as unknown as TerminalInternals)._core?.buffers?.alt?.lines
-      ?.maxLength;
-    if (!untouched() || altLength === undefined) return false;
-    if (!this.redrawsExactly(terminal)) return false;
+    // Anything written, resized or asked of the terminal since, and it must be looked at again.
+    const untouched = () =>
+      this.built === built &&
+      this.activity === activity &&
+      this.queued === 0 &&
+      this.unparsedBytes === 0;
+    if (!untouched()) return 'busy';
+    const restorable = readRestorable(terminal);
+    const hidden = hiddenStateOf(terminal);
+    if (!restorable || hidden === undefined || !isAtRest(terminal)) return 'refused';
     const { cols, rows } = terminal;
-    const compacted = { cols, rows, data: serializer.serialize(), altLength };
-    // Not every screen comes back cell for cell (a wide character where a line wraps, say).
-    if (!(await redrawsTheSame(compacted, this.scrollback)) || !untouched()) return false;
+    const compacted = { cols, rows, data: serializer.serialize(), restorable };
+    const same = await redrawsTheSame(terminal, compacted, hidden, this.scrollback);
+    if (!untouched()) return 'busy';
+    if (!same) return 'refused';
     this.compacted = compacted;
     this.disposeTerminal();
-    return true;
+    return 'compacted';
   }
 
   private feed(data: Buffer): void {
+    if (this.disposed) return;
     this.unparsed += data.length;
     this.queue(data, () => {
       this.unparsed -= data.length;
@@ -235,6 +222,7 @@ export class HeadlessScreen {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.compactTimer);
     this.filter.dispose();
     this.disposeTerminal();
@@ -249,125 +237,91 @@ export class HeadlessScreen {
     return (this.built ?? this.build()).terminal;
   }
 
-  /** A terminal of the latest size, or of the compacted screen's (which it then redraws). */
-  private build(): Built {
-    const compacted = this.compacted;
-    this.built = newTerminal(compacted ?? this.shape, this.scrollback);
-    if (compacted) {
-      this.compacted = undefined;
-      this.queue(compacted.data, () => undefined);
-    }
-    return this.built;
+  private get size(): { cols: number; rows: number } {
+    return { cols: this.cols, rows: this.rows };
   }
 
-  /** The latest size, on a terminal never resized. */
-  private get shape(): TerminalShape {
-    return { cols: this.cols, rows: this.rows, altLength: this.rows };
+  /** A terminal of the latest size, or the compacted screen's, redrawn. */
+  private build(): Built {
+    const compacted = this.compacted;
+    if (!compacted) return (this.built = newTerminal(this.size, this.rows, this.scrollback));
+    this.compacted = undefined;
+    const built = newTerminal(compacted, compacted.restorable.altLength, this.scrollback);
+    this.built = built;
+    // The saved cursors are given back before anything written after is parsed.
+    this.queue(compacted.data, () => restore(built.terminal, compacted.restorable));
+    return built;
   }
 
   /**
-   * Compaction is tried once the screen has been quiet for compactAfterMs after a write; if it is
-   * refused, the next write sets it going again (the terminal cannot change in between).
+   * Compacting is tried once the screen has been quiet for compactAfterMs. Refused, it waits for
+   * the next write or resize (the terminal stays as it is until then); busy, it tries again.
    */
-  private noteWrite(): void {
-    this.lastWriteAt = performance.now();
+  private noteActivity(): void {
+    this.activity += 1;
+    this.lastActivityAt = performance.now();
     if (this.compactAfterMs > 0 && !this.compactTimer) this.scheduleCompaction(this.compactAfterMs);
   }
 
   private scheduleCompaction(delayMs: number): void {
     this.compactTimer = setTimeout(() => {
       this.compactTimer = undefined;
-      const quietFor = performance.now() - this.lastWriteAt;
-      if (quietFor < this.compactAfterMs) this.scheduleCompaction(this.compactAfterMs - quietFor);
-      // Output still held or being parsed: not quiet yet.
-      else if (this.unparsedBytes > 0) this.scheduleCompaction(HOLD_MS);
-      else void this.compact();
+      const quietFor = performance.now() - this.lastActivityAt;
+      if (quietFor < this.compactAfterMs) {
+        this.scheduleCompaction(this.compactAfterMs - quietFor);
+        return;
+      }
+      // Quiet long enough: whatever the filter still holds (a run cut short inside a colour
+      // change waits for its end) is given to the terminal now.
+      this.filter.flush();
+      void this.tryCompacting().then((result) => {
+        if (result === 'busy' && !this.disposed && !this.compactTimer)
+          this.scheduleCompaction(HOLD_MS);
+      });
     }, delayMs);
     this.compactTimer.unref();
   }
-
-  /**
-   * True when plain text can be skipped: no escape sequence or UTF-8 character half-parsed, and
-   * no scroll region (lines outside one never scroll out). Read from xterm's internals; if a
-   * new version moves them, this says false and every byte is parsed as before.
-   */
-  private atRest(terminal: InstanceType<typeof Terminal>): boolean {
-    const core = (terminal as unknown as TerminalInternals)._core;
-    const buffer = core?.buffer;
-    return (
-      core?._inputHandler?._parser?.currentState === 0 &&
-      core._inputHandler._utf8Decoder?.interim?.[0] === 0 &&
-      buffer?.scrollTop === 0 &&
-      buffer.scrollBottom === terminal.rows - 1
-    );
-  }
-
-  /**
-   * True when nothing about the terminal that the SerializeAddon leaves out can change what later
-   * output does: it writes the cells, the cursor and the modes, not the colours and character
-   * set selected now, saved cursors, tab stops, or whether the oldest line continues one dropped
-   * from the history; so these must be as a new terminal has them. It must also be at rest
-   * (atRest). Read from xterm's internals, like atRest.
-   */
-  private redrawsExactly(terminal: InstanceType<typeof Terminal>): boolean {
-    const core = (terminal as unknown as TerminalInternals)._core;
-    const charsets = core?._charsetService;
-    const buffers = [core?.buffers?.normal, core?.buffers?.alt];
-    return (
-      this.atRest(terminal) &&
-      isReset(core?._inputHandler?._curAttrData) &&
-      charsets?.glevel === 0 &&
-      charsets.charset === undefined &&
-      Array.isArray(charsets._charsets) &&
-      charsets._charsets.every((charset) => charset === undefined) &&
-      buffers.every(
-        (buffer) =>
-          buffer?.savedX === 0 &&
-          buffer.savedY === 0 &&
-          buffer.savedCharset === undefined &&
-          isReset(buffer.savedCurAttrData) &&
-          hasDefaultTabStops(buffer, terminal.cols) &&
-          startsWholeLine(buffer),
-      )
-    );
-  }
 }
 
-function newTerminal({ cols, rows, altLength }: TerminalShape, scrollback: number): Built {
+function newTerminal(
+  { cols, rows }: { cols: number; rows: number },
+  altLength: number,
+  scrollback: number,
+): Built {
   const terminal = new Terminal({ cols, rows: altLength, scrollback, allowProposedApi: true });
-  if (altLength !== rows) terminal.resize(cols, rows); // see Compacted.altLength
+  if (altLength !== rows) terminal.resize(cols, rows); // see RestorableState.altLength
   const serializer = new SerializeAddon();
   terminal.loadAddon(serializer);
   return { terminal, serializer };
 }
 
-/** Whether a terminal rebuilt from a compacted screen serializes back to the same sequences. */
-function redrawsTheSame(compacted: Compacted, scrollback: number): Promise<boolean> {
-  const { terminal, serializer } = newTerminal(compacted, scrollback);
+/**
+ * Whether a terminal rebuilt from a compacted screen is the one it was taken from: it must
+ * serialize to the same sequences, hold the same cells (not every screen comes back cell for
+ * cell: a wide character where a line wraps, blank cells with colours, origin mode restored after
+ * the cursor), and the same hidden state (colours or character sets still selected, a scroll
+ * region, which lines continue the one before, ...).
+ */
+function redrawsTheSame(
+  original: InstanceType<typeof Terminal>,
+  compacted: Compacted,
+  hidden: string,
+  scrollback: number,
+): Promise<boolean> {
+  const { terminal, serializer } = newTerminal(
+    compacted,
+    compacted.restorable.altLength,
+    scrollback,
+  );
   return new Promise((resolve) => {
     terminal.write(compacted.data, () => {
-      resolve(serializer.serialize() === compacted.data);
+      restore(terminal, compacted.restorable);
+      resolve(
+        serializer.serialize() === compacted.data &&
+          hiddenStateOf(terminal) === hidden &&
+          sameCells(original, terminal),
+      );
       setImmediate(() => terminal.dispose());
     });
   });
-}
-
-function isReset(attributes: AttributesInternals | undefined): boolean {
-  return attributes?.fg === 0 && attributes.bg === 0;
-}
-
-/**
- * False when the oldest line kept is the continuation of a wrapped line whose start has been
- * dropped: redrawn, it would be a line of its own, and a resize would rewrap it differently.
- */
-function startsWholeLine(buffer: BufferInternals): boolean {
-  const lines = buffer.lines;
-  return lines !== undefined && (lines.length === 0 || lines.get(0)?.isWrapped === false);
-}
-
-/** A tab stop every 8 columns and nowhere else, as a terminal starts (or stops beyond it). */
-function hasDefaultTabStops(buffer: BufferInternals, cols: number): boolean {
-  const tabs = buffer.tabs ?? {};
-  for (let column = 0; column < cols; column += 8) if (!tabs[column]) return false;
-  return Object.keys(tabs).every((column) => Number(column) % 8 === 0);
 }

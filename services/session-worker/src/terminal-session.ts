@@ -305,7 +305,7 @@ export class TerminalSession {
         published();
         this.log.warn({ err }, 'could not publish output');
       });
-    // After the publish: the first output after a quiet spell rebuilds a compacted screen.
+    // After the publish: output that reaches a compacted screen first rebuilds its terminal.
     for (const chunk of chunks) this.screen.write(chunk);
     this.recorder.output(this.seq, chunks);
     this.updateFlow();
