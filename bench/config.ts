@@ -46,7 +46,7 @@ export interface BenchConfig {
  * SALLYPORT_SCREEN_COMPACT_AFTER_S), and an idle session spends nearly all its life that way:
  * the full run reads memory after it.
  */
-const SCREEN_COMPACT_AFTER_MS = loadConfig({}).session.screenCompactAfterMs;
+const SCREEN_COMPACT_AFTER_MS = loadConfig(process.env).session.screenCompactAfterMs;
 
 const FULL: Omit<
   BenchConfig,

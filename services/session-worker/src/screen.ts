@@ -184,7 +184,7 @@ export class HeadlessScreen {
 
   private async compactNow(built: Built, activity: number): Promise<CompactionResult> {
     const { terminal, serializer } = built;
-    // Anything written, resized or asked of the terminal since, and it must be looked at again.
+    // Anything written, resized or queued since makes this attempt busy: it is tried again.
     const untouched = () =>
       this.built === built &&
       this.activity === activity &&
@@ -223,6 +223,7 @@ export class HeadlessScreen {
 
   dispose(): void {
     this.disposed = true;
+    this.compacted = undefined;
     clearTimeout(this.compactTimer);
     this.filter.dispose();
     this.disposeTerminal();
@@ -300,7 +301,9 @@ function newTerminal(
  * serialize to the same sequences, hold the same cells (not every screen comes back cell for
  * cell: a wide character where a line wraps, blank cells with colours, origin mode restored after
  * the cursor), and the same hidden state (colours or character sets still selected, a scroll
- * region, which lines continue the one before, ...).
+ * region, which lines continue the one before, ...). What restore() gives back (saved cursors,
+ * tab stops, ...) is part of that state too, and equal by construction: it is written back
+ * before the comparison.
  */
 function redrawsTheSame(
   original: InstanceType<typeof Terminal>,

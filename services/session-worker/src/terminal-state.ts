@@ -13,7 +13,7 @@ interface TerminalInternals {
     buffer?: BufferInternals;
     buffers?: { normal?: BufferInternals; alt?: BufferInternals };
     _inputHandler?: {
-      _parser?: { currentState?: number };
+      _parser?: { currentState?: number; precedingJoinState?: number };
       _utf8Decoder?: { interim?: Uint8Array };
       _curAttrData?: Attributes;
     };
@@ -97,6 +97,11 @@ export interface RestorableState {
    * built this tall and then resized holds the same.
    */
   altLength: number;
+  /**
+   * The last character printed, if nothing but text came after it: what `CSI n b` (REP) repeats.
+   * A redraw ends with a cursor move, which forgets it.
+   */
+  precedingJoinState: number;
 }
 
 export function readRestorable(terminal: Terminal): RestorableState | undefined {
@@ -106,12 +111,15 @@ export function readRestorable(terminal: Terminal): RestorableState | undefined 
   const altLength = buffers?.alt?.lines?.maxLength;
   const normalTabs = buffers?.normal?.tabs;
   const altTabs = buffers?.alt?.tabs;
+  const precedingJoinState = coreOf(terminal)?._inputHandler?._parser?.precedingJoinState;
   if (!normal || !alt || !normalTabs || !altTabs || altLength === undefined) return undefined;
+  if (precedingJoinState === undefined) return undefined;
   return {
     saved: [normal, alt],
     tabs: [{ ...normalTabs }, { ...altTabs }],
     continuesDropped: [continuesDropped(buffers?.normal), continuesDropped(buffers?.alt)],
     altLength,
+    precedingJoinState,
   };
 }
 
@@ -135,7 +143,10 @@ function savedCursorOf(buffer: BufferInternals | undefined): SavedCursor | undef
  * redrawn (the redraw moves the cursor, and may save it).
  */
 export function restore(terminal: Terminal, state: RestorableState): void {
-  const buffers = coreOf(terminal)?.buffers;
+  const core = coreOf(terminal);
+  const parser = core?._inputHandler?._parser;
+  if (parser) parser.precedingJoinState = state.precedingJoinState;
+  const buffers = core?.buffers;
   for (const [i, buffer] of [buffers?.normal, buffers?.alt].entries()) {
     if (!buffer) continue;
     const saved = state.saved[i]!;
@@ -166,7 +177,7 @@ export function hiddenStateOf(terminal: Terminal): string | undefined {
     return undefined;
   return JSON.stringify({
     active: terminal.buffer.active.type,
-    parser: input._parser.currentState,
+    parser: [input._parser.currentState, input._parser.precedingJoinState],
     utf8: input._utf8Decoder?.interim?.[0],
     pen: attributesOf(input._curAttrData),
     // G0–G3; US ASCII is `undefined` whether designated or never touched.
