@@ -4,6 +4,7 @@ import { waitFor } from './harness/processes.js';
 import { startDistributed, type Distributed } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 import { ApiClient } from './support/api.js';
+import { metricValue } from './support/metrics.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 // Distributed mode for real: a gateway and session workers as separate processes, meeting on
@@ -36,10 +37,7 @@ async function sessionsEndedWithError(): Promise<number> {
   let total = 0;
   for (const worker of cluster.workers) {
     const metrics = await (await fetch(`${worker.url!}/metrics`)).text();
-    const line = /^sallyport_worker_sessions_ended_total\{[^}]*reason="error"[^}]*\} (\d+)/m.exec(
-      metrics,
-    );
-    total += line ? Number(line[1]) : 0;
+    total += metricValue(metrics, 'sallyport_worker_sessions_ended_total', 'reason="error"') ?? 0;
   }
   return total;
 }

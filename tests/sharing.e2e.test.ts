@@ -7,6 +7,7 @@ import { REDIS_URL } from './harness/redis.js';
 import { ApiClient } from './support/api.js';
 import { startDistributed, startEmbedded } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
+import { metricValue } from './support/metrics.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 // Shared and resumable sessions, as users meet them: several people on one session through
@@ -299,10 +300,8 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     let compacted = 0;
     for (const url of cluster.metricsUrls) {
       const text = await (await fetch(url)).text();
-      open += Number(/^sallyport_worker_sessions_open(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN);
-      compacted += Number(
-        /^sallyport_worker_screens_compacted(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN,
-      );
+      open += metricValue(text, 'sallyport_worker_sessions_open') ?? NaN;
+      compacted += metricValue(text, 'sallyport_worker_screens_compacted') ?? NaN;
     }
     return { open, compacted };
   }

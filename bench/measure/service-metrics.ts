@@ -10,6 +10,7 @@
 //   shows in its CPU per MB. prom-client records only the first entry of each batch that
 //   perf_hooks delivers, so a full collection that ends in the same turn as another collection
 //   may not be counted: a floor, not a tally.
+import { metricValue } from '../../tests/support/metrics.js';
 import { LOOP_TIMER_INTERVAL_MS, type LoopLag } from './event-loop.js';
 
 export interface FullCollections {
@@ -32,11 +33,7 @@ async function scrape(url: string): Promise<Scrape | undefined> {
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     if (!res.ok) return undefined;
     const text = await res.text();
-    const read = (name: string, label?: string): number | undefined => {
-      const labels = label ? `\\{(?:[^}]*,)?${label}(?:,[^}]*)?\\}` : '(?:\\{[^}]*\\})?';
-      const match = new RegExp(`^${name}${labels} (\\S+)$`, 'm').exec(text);
-      return match ? Number(match[1]) : undefined;
-    };
+    const read = (name: string, label?: string) => metricValue(text, name, label);
     const lagMs = (name: string): number =>
       Math.max(0, (read(name) ?? NaN) * 1000 - LOOP_TIMER_INTERVAL_MS);
     // prom-client prints no series for a kind of collection that has not happened yet.
