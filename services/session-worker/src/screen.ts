@@ -245,11 +245,12 @@ export class HeadlessScreen {
   /** A terminal of the latest size, or the compacted screen's, redrawn. */
   private build(): Built {
     const compacted = this.compacted;
-    if (!compacted) return (this.built = newTerminal(this.size, this.rows, this.scrollback));
+    if (!compacted) return (this.built = newTerminal(this.size, this.scrollback));
     this.compacted = undefined;
-    const built = newTerminal(compacted, compacted.restorable.altLength, this.scrollback);
+    const built = newTerminal(compacted, this.scrollback, compacted.restorable.altLength);
     this.built = built;
-    // The saved cursors are given back before anything written after is parsed.
+    // What the redraw does not carry (saved cursors, tab stops, ...) is given back before
+    // anything written after it is parsed.
     this.queue(compacted.data, () => restore(built.terminal, compacted.restorable));
     return built;
   }
@@ -284,10 +285,11 @@ export class HeadlessScreen {
   }
 }
 
+/** @param altLength the rows to create it with, before it is resized to `rows` */
 function newTerminal(
   { cols, rows }: { cols: number; rows: number },
-  altLength: number,
   scrollback: number,
+  altLength = rows,
 ): Built {
   const terminal = new Terminal({ cols, rows: altLength, scrollback, allowProposedApi: true });
   if (altLength !== rows) terminal.resize(cols, rows); // see RestorableState.altLength
@@ -313,8 +315,8 @@ function redrawsTheSame(
 ): Promise<boolean> {
   const { terminal, serializer } = newTerminal(
     compacted,
-    compacted.restorable.altLength,
     scrollback,
+    compacted.restorable.altLength,
   );
   return new Promise((resolve) => {
     terminal.write(compacted.data, () => {
