@@ -32,6 +32,13 @@ describe('loadConfig', () => {
     ).toThrow(/SALLYPORT_ADMIN_PASSWORD: must be at least 12/);
   });
 
+  it('wants at least one line of screen history', () => {
+    expect(() => loadConfig({ SALLYPORT_SCREEN_SCROLLBACK_LINES: '0' })).toThrow(
+      /SALLYPORT_SCREEN_SCROLLBACK_LINES: must be a whole number from 1 to 100000/,
+    );
+    expect(loadConfig({ SALLYPORT_SCREEN_SCROLLBACK_LINES: '1' }).session.scrollbackLines).toBe(1);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '' }).databaseUrl).toBeUndefined();
   });

@@ -56,7 +56,9 @@ const schema = z.object({
   SALLYPORT_OPEN_TIMEOUT_MS: int(1_000, 300_000).default(30_000),
   SALLYPORT_SESSION_IDLE_TIMEOUT_S: int(1, 7 * 24 * 3600).default(2 * 3600),
   SALLYPORT_FLOW_WINDOW_BYTES: int(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
-  SALLYPORT_SCREEN_SCROLLBACK_LINES: int(0, 100_000).default(100),
+  // At least 1: xterm 6.0's headless terminal with no history throws from its parser on some
+  // resizes, and that would end the worker with every session on it.
+  SALLYPORT_SCREEN_SCROLLBACK_LINES: int(1, 100_000).default(100),
   SALLYPORT_SCREEN_COMPACT_AFTER_S: int(0, 24 * 3600).default(10),
   SALLYPORT_MAX_SESSIONS_PER_USER: int(1, 100_000).default(20),
   SALLYPORT_MAX_SESSIONS: int(1, 10_000_000).default(10_000),
