@@ -36,7 +36,7 @@ export interface Contender {
     target: SallyportTarget;
     admin: ApiClient;
     /** The sftp-worker behind the gateways' Files API, when the deployment has one. */
-    sftpWorker?: ProcRef;
+    sftpWorker?: ProcRef & { metricsUrl: string };
   };
 }
 
@@ -122,7 +122,11 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
       };
       const workerRef = { name: 'worker', pid: worker.proc.pid! };
       const sftpWorker = cluster.sftpWorkers[0];
-      const sftpRef = sftpWorker && { name: 'sftp-worker', pid: sftpWorker.proc.pid! };
+      const sftpRef = sftpWorker && {
+        name: 'sftp-worker',
+        pid: sftpWorker.proc.pid!,
+        metricsUrl: `${sftpWorker.url!}/metrics`,
+      };
       return {
         contender: {
           key: 'distributed',

@@ -29,6 +29,26 @@ export function cpuSplitMs(pid: number): { user: number; system: number } {
   return { user: (utime * 1000) / CLK_TCK, system: (stime * 1000) / CLK_TCK };
 }
 
+/**
+ * Read and write system calls the process has made (`syscr` and `syscw` in /proc/<pid>/io): how
+ * many pieces its bytes moved in.
+ */
+export function ioCalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (field: string): number =>
+    Number(new RegExp(`^${field}: (\\d+)$`, 'm').exec(io)?.[1]);
+  return count('syscr') + count('syscw');
+}
+
+/**
+ * Minor page faults of the process so far (field 10 of /proc/<pid>/stat): pages the kernel had
+ * to map for it, as when an allocator gives freed memory back and takes it again.
+ */
+export function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
 /** Resident set size in bytes (VmRSS). */
 export function rssBytes(pid: number): number {
   return statusField(pid, 'VmRSS');

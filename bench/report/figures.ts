@@ -632,6 +632,37 @@ function sftpFigures(r: RawResults): Figure[] {
           cells: { distributed: cell },
         });
     }
+    // The gateway's CPU per MB has been seen to go from about 1.5 ms to 6–8 in some rounds, with
+    // the same number of system calls and some 200 page faults per MB instead of 2.
+    const faults = roundCell(
+      ours.flatMap((s) => {
+        const n = s.faultsPerMB?.[direction]['gateway-0'];
+        return n === undefined ? [] : [n];
+      }),
+    );
+    if (faults)
+      figures.push({
+        key: `sftp_${direction}_faults_gateway_0`,
+        label: `… ${direction}: minor page faults per MB, gateway-0`,
+        unit: '/MB',
+        better: 'lower',
+        cells: { distributed: faults },
+      });
+    // A process's CPU per MB can triple when V8 marks its whole heap every few MB: say so.
+    const gcs = roundCell(
+      ours.flatMap((s) => {
+        const counts = s.fullCollections?.[direction];
+        return counts ? [Object.values(counts).reduce((a, b) => a + b, 0)] : [];
+      }),
+    );
+    if (gcs)
+      figures.push({
+        key: `sftp_${direction}_full_gcs`,
+        label: `… ${direction}: full garbage collections, Sallyport processes (a floor)`,
+        unit: '/transfer',
+        better: 'lower',
+        cells: { distributed: gcs },
+      });
   }
   return figures;
 }

@@ -15,7 +15,8 @@ import { userDir } from '../../tests/support/sftp-fixture.js';
 import { startChild } from '../clients/child.js';
 import type { TransferReply, TransferRequest } from '../clients/files-browser.js';
 import type { Contender } from '../env/deployments.js';
-import { cpuMs, rssBytes } from '../measure/proc.js';
+import { cpuMs, ioCalls, minorFaults, rssBytes } from '../measure/proc.js';
+import { startServiceMetrics } from '../measure/service-metrics.js';
 
 export interface Transfer {
   uploadMBps: number;
@@ -32,6 +33,15 @@ export interface SftpResult extends Transfer {
    * browser stand-in), for each direction: where the time goes.
    */
   cpuMsPerMB: { upload: Record<string, number>; download: Record<string, number> };
+  /**
+   * Full garbage collections (a floor, see service-metrics.ts) by process, for each direction:
+   * a process that streams bytes can fall into one every few megabytes, which shows in its CPU.
+   */
+  fullCollections?: { upload: Record<string, number>; download: Record<string, number> };
+  /** Read and write system calls per MB moved, by server process: the size of the pieces. */
+  ioCallsPerMB?: { upload: Record<string, number>; download: Record<string, number> };
+  /** Minor page faults per MB moved, by server process: memory given back and taken again. */
+  faultsPerMB?: { upload: Record<string, number>; download: Record<string, number> };
 }
 
 export interface SftpFixture {
@@ -151,21 +161,40 @@ export async function measureSallyportSftp(
     const poll = setInterval(() => {
       procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(p.pid))));
     }, 100);
-    // CPU charged to each server process over one transfer, and the browser's own, per MB.
-    const cpuPerMB = async (
-      transfer: () => Promise<Done>,
-    ): Promise<{ done: Done; cpu: Record<string, number> }> => {
-      const before = procs.map((p) => cpuMs(p.pid));
+    const metricsUrls = [
+      ...contender.metricsUrls,
+      { name: sftpWorker.name, url: sftpWorker.metricsUrl },
+    ];
+    // Over one transfer: the CPU charged to each server process and the browser's own, per MB;
+    // the server processes' system calls and page faults per MB; each Node process's full
+    // garbage collections.
+    const measure = async (transfer: () => Promise<Done>) => {
+      const finishMetrics = await startServiceMetrics(metricsUrls);
+      const before = procs.map((p) => ({
+        cpu: cpuMs(p.pid),
+        calls: ioCalls(p.pid),
+        faults: minorFaults(p.pid),
+      }));
       const done = await transfer();
-      const spent = procs.map((p, i) => cpuMs(p.pid) - before[i]!);
-      const names = [...procs.map((p) => p.name), 'client'];
-      const cpu = [...spent, done.cpuMs].map((ms) => ms / (bytes / MB));
-      return { done, cpu: Object.fromEntries(names.map((n, i) => [n, cpu[i]!])) };
+      const perMB = (n: number): number => n / (bytes / MB);
+      const spent = procs.map((p, i) => perMB(cpuMs(p.pid) - before[i]!.cpu));
+      const calls = procs.map((p, i) => perMB(ioCalls(p.pid) - before[i]!.calls));
+      const faults = procs.map((p, i) => perMB(minorFaults(p.pid) - before[i]!.faults));
+      const { fullCollections } = await finishMetrics();
+      const byName = (values: number[], names = procs.map((p) => p.name)) =>
+        Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+      return {
+        done,
+        cpu: byName([...spent, perMB(done.cpuMs)], [...procs.map((p) => p.name), 'client']),
+        calls: byName(calls),
+        faults: byName(faults),
+        gcs: Object.fromEntries(Object.entries(fullCollections).map(([n, c]) => [n, c.count])),
+      };
     };
     try {
       const url = (op: string, params: Record<string, string>): string =>
         new URL(filesPath(target.serverId, op, params), admin.baseUrl).href;
-      const up = await cpuPerMB(() =>
+      const up = await measure(() =>
         viaBrowser({
           op: 'upload',
           url: url('upload', { path }),
@@ -178,7 +207,7 @@ export async function measureSallyportSftp(
       if (up.done.status !== 201 || size !== bytes) {
         throw new Error(`upload failed: ${up.done.status} ${JSON.stringify(up.done.body)}`);
       }
-      const down = await cpuPerMB(() =>
+      const down = await measure(() =>
         viaBrowser({
           op: 'download',
           url: url('download', { path }),
@@ -196,6 +225,9 @@ export async function measureSallyportSftp(
         rssGrowth: Object.fromEntries(procs.map((p, i) => [p.name, peaks[i]! - baseline[i]!])),
         sftpWorker: sftpWorker.name,
         cpuMsPerMB: { upload: up.cpu, download: down.cpu },
+        fullCollections: { upload: up.gcs, download: down.gcs },
+        ioCallsPerMB: { upload: up.calls, download: down.calls },
+        faultsPerMB: { upload: up.faults, download: down.faults },
       };
     } finally {
       clearInterval(poll);

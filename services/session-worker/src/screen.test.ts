@@ -177,7 +177,9 @@ describe('HeadlessScreen skipping output that scrolls out unseen', () => {
     for (let seed = 1; seed <= 80; seed++) {
       const random = seededRandom(seed);
       const rows = 2 + Math.floor(random() * 6);
-      const size = { cols: 10 + Math.floor(random() * 40), rows, scrollback: (random() * 15) | 0 };
+      // History of at least one line: the worker refuses 0 (see the config's scrollback setting).
+      const scrollback = 1 + ((random() * 14) | 0);
+      const size = { cols: 10 + Math.floor(random() * 40), rows, scrollback };
       const stream = randomOutput(random);
       const splits = stream.map(() => Math.floor(random() * 200));
       const screen = new HeadlessScreen(size.cols, size.rows, { scrollback: size.scrollback });
