@@ -21,9 +21,7 @@ export function cpuMs(pid: number): number {
 
 /** User and system (kernel: syscalls, loopback TCP) CPU time of the process, in milliseconds. */
 export function cpuSplitMs(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start at field 3 (state).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return { user: (utime * 1000) / CLK_TCK, system: (stime * 1000) / CLK_TCK };
@@ -45,8 +43,13 @@ export function ioCalls(pid: number): number {
  * to map for it, as when an allocator gives freed memory back and takes it again.
  */
 export function minorFaults(pid: number): number {
+  return Number(statFields(pid)[7]);
+}
+
+/** /proc/<pid>/stat from field 3 (state) on: the command name before it may contain spaces. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** Resident set size in bytes (VmRSS). */

@@ -614,55 +614,49 @@ function sftpFigures(r: RawResults): Figure[] {
     better: 'lower',
     cells: gatewayCell ? { distributed: gatewayCell } : {},
   });
-  // Where the time goes: CPU per MB of the processes that carry the bytes (sshd not included).
+  // Where the time goes, one row per measurement of the transfers that have it.
+  const row = (
+    key: string,
+    label: string,
+    unit: string,
+    value: (s: (typeof ours)[number]) => number | undefined,
+  ): void => {
+    const cell = roundCell(
+      ours.flatMap((s) => {
+        const v = value(s);
+        return v === undefined ? [] : [v];
+      }),
+    );
+    if (cell) figures.push({ key, label, unit, better: 'lower', cells: { distributed: cell } });
+  };
   for (const direction of ['upload', 'download'] as const) {
+    // CPU per MB of the processes that carry the bytes (sshd not included).
     for (const name of ['gateway-0', 'sftp-worker', 'client']) {
-      const cell = roundCell(
-        ours.flatMap((s) => {
-          const ms = s.cpuMsPerMB?.[direction][name];
-          return ms === undefined ? [] : [ms];
-        }),
+      row(
+        `sftp_${direction}_cpu_${name.replace(/\W/g, '_')}`,
+        `… ${direction}: CPU per MB, ${name === 'client' ? 'the browser stand-in' : name}`,
+        'ms/MB',
+        (s) => s.cpuMsPerMB?.[direction][name],
       );
-      if (cell)
-        figures.push({
-          key: `sftp_${direction}_cpu_${name.replace(/\W/g, '_')}`,
-          label: `… ${direction}: CPU per MB, ${name === 'client' ? 'the browser stand-in' : name}`,
-          unit: 'ms/MB',
-          better: 'lower',
-          cells: { distributed: cell },
-        });
     }
     // The gateway's CPU per MB has been seen to go from about 1.5 ms to 6–8 in some rounds, with
-    // the same number of system calls and some 200 page faults per MB instead of 2.
-    const faults = roundCell(
-      ours.flatMap((s) => {
-        const n = s.faultsPerMB?.[direction]['gateway-0'];
-        return n === undefined ? [] : [n];
-      }),
+    // the same number of system calls and 100–210 page faults per MB instead of 1–2.
+    row(
+      `sftp_${direction}_faults_gateway_0`,
+      `… ${direction}: minor page faults per MB, gateway-0`,
+      '/MB',
+      (s) => s.faultsPerMB?.[direction]['gateway-0'],
     );
-    if (faults)
-      figures.push({
-        key: `sftp_${direction}_faults_gateway_0`,
-        label: `… ${direction}: minor page faults per MB, gateway-0`,
-        unit: '/MB',
-        better: 'lower',
-        cells: { distributed: faults },
-      });
     // A process's CPU per MB can triple when V8 marks its whole heap every few MB: say so.
-    const gcs = roundCell(
-      ours.flatMap((s) => {
+    row(
+      `sftp_${direction}_full_gcs`,
+      `… ${direction}: full garbage collections, Sallyport processes (a floor)`,
+      '/transfer',
+      (s) => {
         const counts = s.fullCollections?.[direction];
-        return counts ? [Object.values(counts).reduce((a, b) => a + b, 0)] : [];
-      }),
+        return counts && sum(Object.values(counts));
+      },
     );
-    if (gcs)
-      figures.push({
-        key: `sftp_${direction}_full_gcs`,
-        label: `… ${direction}: full garbage collections, Sallyport processes (a floor)`,
-        unit: '/transfer',
-        better: 'lower',
-        cells: { distributed: gcs },
-      });
   }
   return figures;
 }

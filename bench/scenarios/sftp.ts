@@ -181,11 +181,11 @@ export async function measureSallyportSftp(
       const calls = procs.map((p, i) => perMB(ioCalls(p.pid) - before[i]!.calls));
       const faults = procs.map((p, i) => perMB(minorFaults(p.pid) - before[i]!.faults));
       const { fullCollections } = await finishMetrics();
-      const byName = (values: number[], names = procs.map((p) => p.name)) =>
-        Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+      const byName = (values: number[]) =>
+        Object.fromEntries(procs.map((p, i) => [p.name, values[i]!]));
       return {
         done,
-        cpu: byName([...spent, perMB(done.cpuMs)], [...procs.map((p) => p.name), 'client']),
+        cpu: { ...byName(spent), client: perMB(done.cpuMs) },
         calls: byName(calls),
         faults: byName(faults),
         gcs: Object.fromEntries(Object.entries(fullCollections).map(([n, c]) => [n, c.count])),
