@@ -275,6 +275,15 @@ export function computeFigures(r: RawResults): Figure[] {
       ),
     },
     {
+      key: 'bulk_faults_per_mb',
+      label: 'minor page faults per MB, server processes together',
+      unit: '/MB',
+      better: 'lower',
+      cells: perContender(bulk, (runs) =>
+        perRun(runs, (b) => (b.faultsPerMB ? Object.values(b.faultsPerMB) : []), sum),
+      ),
+    },
+    {
       key: 'bulk_client_cpu_ms_per_mb',
       label: "client CPU per MB (the terminal's own process)",
       unit: 'ms/MB',

@@ -9,7 +9,7 @@ import { startChild, type ChildClient } from '../clients/child.js';
 import type { Contender } from '../env/deployments.js';
 import type { LoopLag } from '../measure/event-loop.js';
 import { startServiceMetrics, type FullCollections } from '../measure/service-metrics.js';
-import { startCpuMeter, type CpuReading } from '../measure/proc.js';
+import { minorFaults, startCpuMeter, type CpuReading } from '../measure/proc.js';
 
 export interface BulkOptions {
   /** Random bytes fed to base64 (the output is ~4/3 of this, plus line ends). */
@@ -39,6 +39,11 @@ export interface BulkResult {
   loopLag: Record<string, LoopLag>;
   /** Each Sallyport process's full garbage collections during the run (at least). */
   fullCollections?: Record<string, FullCollections>;
+  /**
+   * Minor page faults per MB of output, by server process: pages the kernel had to map again,
+   * as when the allocator hands freed buffers back and takes them again.
+   */
+  faultsPerMB?: Record<string, number>;
 }
 
 const MB = 1e6;
@@ -87,6 +92,7 @@ async function measureBulk(
   const finishMetrics = await startServiceMetrics(contender.metricsUrls);
   const publishesBefore = await contender.redis?.commandCalls('publish');
   const stopCpu = startCpuMeter(contender.serverProcs);
+  const faultsBefore = contender.serverProcs.map((p) => minorFaults(p.pid));
   const windowStart = monotonicUs();
   const printed = await child.ask(
     { op: 'print', command, marker, timeoutMs: options.timeoutMs },
@@ -96,10 +102,13 @@ async function measureBulk(
   if (!('bytes' in printed)) throw new Error('bulk output: the terminal gave no figures');
   // The client's CPU is the terminal's process's, not the bench's.
   const cpu: CpuReading = { ...stopCpu(), clientMs: printed.clientCpuMs };
+  const mb = printed.bytes / MB;
+  const faultsPerMB = Object.fromEntries(
+    contender.serverProcs.map((p, i) => [p.name, (minorFaults(p.pid) - faultsBefore[i]!) / mb]),
+  );
   const windowUs: [number, number] = [windowStart, monotonicUs()];
   const { loopLag, fullCollections } = await finishMetrics();
   const publishesAfter = await contender.redis?.commandCalls('publish');
-  const mb = printed.bytes / MB;
   return {
     bytes: printed.bytes,
     wallMs: printed.wallMs,
@@ -114,6 +123,7 @@ async function measureBulk(
       : {}),
     loopLag,
     fullCollections,
+    faultsPerMB,
   };
 }
 

@@ -131,6 +131,16 @@ export interface ServiceHandle {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/**
+ * glibc's allocator settings, as `npm start` and the README's "Running distributed" give them
+ * to every service: freed memory at the top of the heap is kept up to 64 MiB instead of going
+ * back to the kernel past 128 KiB, so a stream's 64 KiB buffers land on pages already mapped
+ * (docs/performance.md, SFTP download). Setting one stops glibc from raising its mmap threshold
+ * as it goes, so that is fixed at the 32 MiB it can reach. Other C libraries ignore them.
+ */
+export const MALLOC_TUNABLES =
+  'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
+
 const running = new Set<ChildProcess>();
 // A test process that dies without stopping its services must not leave them behind.
 process.once('exit', () => {
@@ -139,8 +149,9 @@ process.once('exit', () => {
 
 /**
  * Starts `node <entry>` (a built `dist/*.js`, or a `.ts` file run through tsx) with only the
- * given env on top of PATH/HOME, so a service sees exactly the configuration the test chose
- * and nothing leaked from vitest's own environment.
+ * given env on top of PATH/HOME and the allocator settings it is deployed with, so a service
+ * sees exactly the configuration the test chose and nothing leaked from vitest's own
+ * environment.
  */
 export async function spawnService(
   name: string,
@@ -148,7 +159,7 @@ export async function spawnService(
   env: Record<string, string>,
   options: SpawnServiceOptions = {},
 ): Promise<ServiceHandle> {
-  const base: Record<string, string> = {};
+  const base: Record<string, string> = { GLIBC_TUNABLES: MALLOC_TUNABLES };
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) {
     const value = process.env[key];
     if (value !== undefined) base[key] = value;

@@ -1,13 +1,14 @@
 // Self-test of the non-SSH helpers: a database that can be dropped while still in use, Redis
-// prefix cleanup that leaves other keys alone, and a spawned service observed through its logs.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// prefix cleanup that leaves other keys alone, and a spawned service observed through its logs
+// and started with the allocator settings that `npm start` and the README give.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from './postgres.js';
-import { freePort, spawnService, waitFor } from './processes.js';
+import { MALLOC_TUNABLES, freePort, spawnService, waitFor } from './processes.js';
 import { REDIS_URL, cleanupPrefix, uniquePrefix } from './redis.js';
 
 describe('createTestDatabase', () => {
@@ -70,6 +71,29 @@ describe('spawnService', () => {
       ).rejects.toThrow(/waiting for nothing/);
     } finally {
       await service.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the allocator settings', () => {
+  it('are the ones npm start and the README give, and reach a spawned service', async () => {
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toContain(`GLIBC_TUNABLES=\${GLIBC_TUNABLES:-${MALLOC_TUNABLES}}`);
+    expect(await readFile('README.md', 'utf8')).toContain(
+      `export GLIBC_TUNABLES=${MALLOC_TUNABLES}\n`,
+    );
+
+    const dir = await mkdtemp(join(tmpdir(), 'sallyport-svc-'));
+    const entry = join(dir, 'service.mjs');
+    await writeFile(entry, `console.log('tunables ' + process.env.GLIBC_TUNABLES);`);
+    const service = await spawnService('toy', entry, {});
+    try {
+      await expect(service.exited).resolves.toEqual({ code: 0, signal: null });
+      expect(service.logs()).toBe(`tunables ${MALLOC_TUNABLES}`);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
