@@ -78,6 +78,29 @@ describe.each(databaseKinds)('a new session row on $name', (kind) => {
     expect((await insert(me, limits)).result.created).toBe(true);
   });
 
+  it('holds both limits exactly when opens arrive together', async () => {
+    const me = await newUser();
+    const mine = await Promise.all(
+      Array.from({ length: 12 }, () => insert(me, { maxPerUser: 3, maxTotal: 10_000 })),
+    );
+    expect(mine.filter(({ result }) => result.created)).toHaveLength(3);
+    expect(mine.filter(({ result }) => !result.created).map(({ result }) => result)).toEqual(
+      Array(9).fill({ created: false, message: 'you already have 3 open sessions; end one first' }),
+    );
+    expect(
+      await prisma.terminalSession.count({
+        where: { userId: me, status: { in: ['pending', 'active'] } },
+      }),
+    ).toBe(3);
+
+    const total = await live();
+    const limits = { maxPerUser: 100, maxTotal: total + 2 };
+    const users = await Promise.all(Array.from({ length: 12 }, newUser));
+    const everyone = await Promise.all(users.map((userId) => insert(userId, limits)));
+    expect(everyone.filter(({ result }) => result.created)).toHaveLength(2);
+    expect(await live()).toBe(total + 2);
+  });
+
   it('holds everyone together to the total', async () => {
     const total = await live();
     const limits = { maxPerUser: 100, maxTotal: total + 1 };

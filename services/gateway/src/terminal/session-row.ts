@@ -21,10 +21,9 @@ export type SessionRowResult =
 
 /**
  * Writes a new terminal session's row, unless its server is gone or a session limit is reached,
- * and says which. One statement: every new terminal waits for it, and the checks and the insert
- * used to be two round trips in turn. Statements running at the same moment see the same counts,
- * so opens that arrive together can pass a limit by as many as they are (the connection rate
- * limit bounds them); holding a limit exactly would take a lock per user.
+ * and says which. One call of `open_terminal_session` (a function in the migrations): every new
+ * terminal waits for it, so the checks and the insert are one round trip, and opens that arrive
+ * together take turns on a lock in it, so they cannot pass a limit between them.
  */
 export async function insertSessionRow(
   prisma: PrismaClient,
@@ -32,23 +31,11 @@ export async function insertSessionRow(
   limits: SessionLimits,
 ): Promise<SessionRowResult> {
   const [result] = await prisma.$queryRaw<[RowOutcome]>`
-    WITH target AS (SELECT id, name FROM servers WHERE id = ${row.serverId}::uuid),
-    live AS (
-      SELECT count(*) FILTER (WHERE user_id = ${row.userId}::uuid)::int AS mine,
-             count(*)::int AS total
-      FROM terminal_sessions WHERE status IN ('pending', 'active')
-    ),
-    inserted AS (
-      INSERT INTO terminal_sessions (id, user_id, server_id, cols, rows, client_ip)
-      SELECT ${row.id}::uuid, ${row.userId}::uuid, target.id, ${row.cols}::int, ${row.rows}::int,
-             ${row.clientIp}
-      FROM target, live
-      WHERE live.mine < ${limits.maxPerUser}::int AND live.total < ${limits.maxTotal}::int
-      RETURNING id
-    )
-    SELECT (SELECT name FROM target) AS "serverName", live.mine, live.total,
-           EXISTS (SELECT 1 FROM inserted) AS created
-    FROM live`;
+    SELECT server_name AS "serverName", mine, total, created
+    FROM open_terminal_session(
+      ${row.id}::uuid, ${row.userId}::uuid, ${row.serverId}::uuid, ${row.cols}::int,
+      ${row.rows}::int, ${row.clientIp}::text, ${limits.maxPerUser}::int, ${limits.maxTotal}::int
+    )`;
   const { serverName, mine, total, created } = result;
   if (serverName === null) return { created: false, message: 'server not found' };
   if (created) return { created: true, serverName };
