@@ -129,6 +129,18 @@ export function startCpuMeter(procs: readonly ProcRef[]): () => CpuReading {
   };
 }
 
+/**
+ * Starts counting one of the per-process counters above (`cpuMs`, `ioCalls`, `minorFaults`) for
+ * `procs`; the returned function gives how much each process's count grew since, by name.
+ */
+export function startCounter(
+  procs: readonly ProcRef[],
+  read: (pid: number) => number,
+): () => Record<string, number> {
+  const before = procs.map((p) => read(p.pid));
+  return () => Object.fromEntries(procs.map((p, i) => [p.name, read(p.pid) - before[i]!]));
+}
+
 /** Share (0–1) of the machine's CPU capacity that was busy over the next `ms`. */
 export async function machineBusyOver(ms: number): Promise<number> {
   const before = machineCpu();

@@ -9,7 +9,7 @@ import { startChild, type ChildClient } from '../clients/child.js';
 import type { Contender } from '../env/deployments.js';
 import type { LoopLag } from '../measure/event-loop.js';
 import { startServiceMetrics, type FullCollections } from '../measure/service-metrics.js';
-import { minorFaults, startCpuMeter, type CpuReading } from '../measure/proc.js';
+import { minorFaults, startCounter, startCpuMeter, type CpuReading } from '../measure/proc.js';
 
 export interface BulkOptions {
   /** Random bytes fed to base64 (the output is ~4/3 of this, plus line ends). */
@@ -92,7 +92,7 @@ async function measureBulk(
   const finishMetrics = await startServiceMetrics(contender.metricsUrls);
   const publishesBefore = await contender.redis?.commandCalls('publish');
   const stopCpu = startCpuMeter(contender.serverProcs);
-  const faultsBefore = contender.serverProcs.map((p) => minorFaults(p.pid));
+  const stopFaults = startCounter(contender.serverProcs, minorFaults);
   const windowStart = monotonicUs();
   const printed = await child.ask(
     { op: 'print', command, marker, timeoutMs: options.timeoutMs },
@@ -104,7 +104,7 @@ async function measureBulk(
   const cpu: CpuReading = { ...stopCpu(), clientMs: printed.clientCpuMs };
   const mb = printed.bytes / MB;
   const faultsPerMB = Object.fromEntries(
-    contender.serverProcs.map((p, i) => [p.name, (minorFaults(p.pid) - faultsBefore[i]!) / mb]),
+    Object.entries(stopFaults()).map(([name, faults]) => [name, faults / mb]),
   );
   const windowUs: [number, number] = [windowStart, monotonicUs()];
   const { loopLag, fullCollections } = await finishMetrics();

@@ -15,7 +15,7 @@ import { userDir } from '../../tests/support/sftp-fixture.js';
 import { startChild } from '../clients/child.js';
 import type { TransferReply, TransferRequest } from '../clients/files-browser.js';
 import type { Contender } from '../env/deployments.js';
-import { cpuMs, ioCalls, minorFaults, rssBytes } from '../measure/proc.js';
+import { cpuMs, ioCalls, minorFaults, rssBytes, startCounter } from '../measure/proc.js';
 import { startServiceMetrics } from '../measure/service-metrics.js';
 
 export interface Transfer {
@@ -170,24 +170,19 @@ export async function measureSallyportSftp(
     // garbage collections.
     const measure = async (transfer: () => Promise<Done>) => {
       const finishMetrics = await startServiceMetrics(metricsUrls);
-      const before = procs.map((p) => ({
-        cpu: cpuMs(p.pid),
-        calls: ioCalls(p.pid),
-        faults: minorFaults(p.pid),
-      }));
+      const stopCpu = startCounter(procs, cpuMs);
+      const stopCalls = startCounter(procs, ioCalls);
+      const stopFaults = startCounter(procs, minorFaults);
       const done = await transfer();
-      const perMB = (n: number): number => n / (bytes / MB);
-      const spent = procs.map((p, i) => perMB(cpuMs(p.pid) - before[i]!.cpu));
-      const calls = procs.map((p, i) => perMB(ioCalls(p.pid) - before[i]!.calls));
-      const faults = procs.map((p, i) => perMB(minorFaults(p.pid) - before[i]!.faults));
+      const [cpu, calls, faults] = [stopCpu(), stopCalls(), stopFaults()];
       const { fullCollections } = await finishMetrics();
-      const byName = (values: number[]) =>
-        Object.fromEntries(procs.map((p, i) => [p.name, values[i]!]));
+      const perMB = (counts: Record<string, number>): Record<string, number> =>
+        Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / (bytes / MB)]));
       return {
         done,
-        cpu: { ...byName(spent), client: perMB(done.cpuMs) },
-        calls: byName(calls),
-        faults: byName(faults),
+        cpu: perMB({ ...cpu, client: done.cpuMs }),
+        calls: perMB(calls),
+        faults: perMB(faults),
         gcs: Object.fromEntries(Object.entries(fullCollections).map(([n, c]) => [n, c.count])),
       };
     };
