@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createRedisTransport, SessionBus, type SessionMessage } from '@sallyport/bus';
 import { waitFor } from './harness/processes.js';
+import { REDIS_URL } from './harness/redis.js';
+import { startSshd } from './harness/sshd.js';
 import { startDistributed, type Distributed } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 import { ApiClient } from './support/api.js';
@@ -102,6 +106,42 @@ describe('a terminal in distributed mode', () => {
     await running.waitForOutput(`\n${still}\r\n`);
     running.type('exit\n');
     await running.waitForClose();
+  });
+
+  it('gives up at its deadline, never logging in, on a session its gateway never admits', async () => {
+    // What a worker sees of a gateway that died between asking for a session and deciding on
+    // it: a request on the bus, and no verdict. A private sshd's log shows whether it logged in.
+    const target = await startSshd();
+    const bus = new SessionBus(createRedisTransport({ url: REDIS_URL, prefix: cluster.prefix }));
+    try {
+      const server = await cluster.admin.createServer(sshdServer(target.info()));
+      const sessionId = randomUUID();
+      const heard: SessionMessage[] = [];
+      await bus.watch(sessionId, (msg) => heard.push(msg));
+      await bus.requestOpen({
+        sessionId,
+        kind: 'shell',
+        userId: randomUUID(),
+        username: 'nobody',
+        serverId: server.id,
+        cols: 80,
+        rows: 24,
+        attachId: randomUUID(),
+        clientIp: '192.0.2.1',
+        deadline: Date.now() + 2_000,
+        awaitsAdmission: true,
+      });
+      const ended = await waitFor(() => heard.find((m) => m.type === 'ended'));
+      expect(ended).toMatchObject({
+        reason: 'closed',
+        message: 'the session was not admitted (a session limit, or the client left)',
+      });
+      expect(heard.map((m) => m.type)).toEqual(['accepted', 'ended']);
+      await waitFor(() => /Disconnected from .*\[preauth\]/.test(target.logs()));
+      expect(target.logs()).not.toMatch(/Accepted password/);
+    } finally {
+      await Promise.all([bus.close(), target.stop()]);
+    }
   });
 
   it('places two sessions opened at once on different workers', async () => {

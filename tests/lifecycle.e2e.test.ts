@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, spawnService, type ServiceHandle } from './harness/processes.js';
 import { createTestDatabase, type TestDatabase } from './harness/postgres.js';
+import { startSshd } from './harness/sshd.js';
 import { ApiClient } from './support/api.js';
 import { startEmbedded } from './support/sallyport.js';
 import { sshdServer } from './support/target.js';
@@ -178,10 +179,17 @@ describe('connection attempts', () => {
 });
 
 describe('session limits', () => {
-  it('refuses a user a session beyond their limit, and allows one again when another ends', async () => {
-    const sp = await startEmbedded({ SALLYPORT_MAX_SESSIONS_PER_USER: '1' });
+  it('refuses a user a session beyond their limit, never logging in for it, and allows one again when another ends', async () => {
+    // A private sshd, whose log shows every login and every connection closed before one.
+    const [sp, sshd] = await Promise.all([
+      startEmbedded({ SALLYPORT_MAX_SESSIONS_PER_USER: '1' }),
+      startSshd(),
+    ]);
+    const count = (pattern: RegExp) => sshd.logs().match(pattern)?.length ?? 0;
+    const logins = () => count(/Accepted password for/g);
+    const closedBeforeLogin = () => count(/Disconnected from .*\[preauth\]/g);
     try {
-      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+      const server = await sp.admin.createServer(sshdServer(sshd.info()));
       const open = () =>
         TerminalClient.open(
           sp.url,
@@ -190,20 +198,25 @@ describe('session limits', () => {
         );
       const first = await open();
       await first.waitForControl('ready');
+      expect(logins()).toBe(1);
       const refused = await open();
       expect(await refused.waitForControl('exit')).toMatchObject({
         reason: 'refused',
         message: 'you already have 1 open session; end one first',
       });
       expect(await refused.waitForClose()).toBe(1000);
+      // A worker was asked while the limit was checked, and connected; it never logged in.
+      await expect.poll(closedBeforeLogin).toBe(1);
+      expect(logins()).toBe(1);
       first.sendControl({ type: 'close' });
       await first.waitForControl('exit');
       const second = await open();
       await second.waitForControl('ready');
+      expect(logins()).toBe(2);
       second.sendControl({ type: 'close' });
       await second.waitForControl('exit');
     } finally {
-      await sp.stop();
+      await Promise.all([sp.stop(), sshd.stop()]);
     }
   });
 

@@ -47,6 +47,33 @@ export function sessionBusTests(fixture: () => TransportFixture): void {
     expect(received).toEqual(sent);
   });
 
+  it("keeps a session's admission verdict for a worker that asks later, and tells one listening", async () => {
+    const gateway = new SessionBus(await fixture().open());
+    const worker = new SessionBus(await fixture().open());
+    const [admitted, refused, undecided] = ['a', 'r', 'u'].map((n) => unique(`sess-${n}`));
+    const heard: InputMessage[] = [];
+    await worker.listenInput(admitted!, (msg) => heard.push(msg));
+
+    await gateway.admit(admitted!, true, 60_000);
+    await gateway.admit(refused!, false, 60_000);
+    // The first verdict stands: a second one is neither kept nor told.
+    await gateway.admit(admitted!, false, 60_000);
+
+    expect(await worker.admission(admitted!)).toBe(true);
+    expect(await worker.admission(refused!)).toBe(false);
+    expect(await worker.admission(undecided!)).toBeNull();
+    await eventually(() => heard.length).toBe(1);
+    expect(heard).toEqual([{ type: 'admission', admitted: true }]);
+  });
+
+  it('forgets an admission verdict once its time is up', async () => {
+    const gateway = new SessionBus(await fixture().open());
+    const sessionId = unique('sess');
+    await gateway.admit(sessionId, true, 100);
+    expect(await gateway.admission(sessionId)).toBe(true);
+    await eventually(() => gateway.admission(sessionId)).toBeNull();
+  });
+
   it('places an open request with exactly one of two workers, which takes ownership', async () => {
     const options = { claimIdleMs: 5_000, leaseTtlMs: 60_000 };
     const gateway = new SessionBus(await fixture().open(), options);

@@ -27,6 +27,12 @@ export interface OpenRequest {
   clientIp: string;
   /** Epoch ms after which the gateway has given up; a worker drops it unprocessed. */
   deadline: number;
+  /**
+   * The gateway asked before deciding whether the session may open (its row, its limits), so
+   * that the worker connects meanwhile: the worker logs in to the target, and writes anything
+   * about the session, only once `SessionBus.admit` has admitted it. Absent: admitted already.
+   */
+  awaitsAdmission?: boolean;
 }
 
 /** Worker → everyone watching a session. `seq` orders output and resizes in one stream. */
@@ -88,7 +94,9 @@ export type InputMessage =
   /** Everyone who joined through `via` (e.g. "share:<id>") loses access now. */
   | { type: 'revoke'; via: string; message: string }
   /** From the recorder: the session's output cannot be kept (a strict policy ends the session). */
-  | { type: 'recording-failed'; message: string };
+  | { type: 'recording-failed'; message: string }
+  /** The opening gateway's verdict on a session that awaits it (`SessionBus.admit`). */
+  | { type: 'admission'; admitted: boolean };
 
 /** best_effort: a failing store leaves a gap; strict: the session ends instead. */
 export type RecordingMode = 'best_effort' | 'strict';

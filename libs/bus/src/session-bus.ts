@@ -25,6 +25,10 @@ const WORKER_GROUP = 'session-workers';
 
 const outputChannel = (sessionId: string) => `sess:${sessionId}:out`;
 const ownerKey = (sessionId: string) => `sess:${sessionId}:owner`;
+// Kept as a lease whose holder is the verdict: set once, gone when it expires.
+const admissionKey = (sessionId: string) => `sess:${sessionId}:admission`;
+const ADMITTED = 'admitted';
+const REFUSED = 'refused';
 
 /**
  * How gateways and session workers reach a terminal session without sharing memory:
@@ -58,6 +62,17 @@ export class SessionBus {
 
   sendInput(sessionId: string, msg: InputMessage): Promise<void> {
     return this.transport.publish(inputChannel(sessionId), encodeInputMessage(msg));
+  }
+
+  /**
+   * The verdict on a session requested before it was decided (`OpenRequest.awaitsAdmission`):
+   * kept for `ttlMs` for whichever worker takes the request, and sent to one already listening.
+   * The first verdict stands.
+   */
+  async admit(sessionId: string, admitted: boolean, ttlMs: number): Promise<void> {
+    const verdict = admitted ? ADMITTED : REFUSED;
+    if (await this.transport.acquireLease(admissionKey(sessionId), verdict, ttlMs))
+      await this.sendInput(sessionId, { type: 'admission', admitted });
   }
 
   /** The worker holding each session's lease, or null where it lapsed. */
@@ -103,6 +118,15 @@ export class SessionBus {
     return this.transport.subscribe(inputChannel(sessionId), (payload) =>
       onInput(decodeInputMessage(payload)),
     );
+  }
+
+  /**
+   * The verdict `admit` kept for the session, null while there is none. Asked once the worker
+   * listens for input: a verdict given after the answer is then heard as an `admission` message.
+   */
+  async admission(sessionId: string): Promise<boolean | null> {
+    const [verdict] = await this.transport.leaseOwners([admissionKey(sessionId)]);
+    return verdict === null || verdict === undefined ? null : verdict === ADMITTED;
   }
 
   /** True when this worker now owns the session; false when another worker got it first. */

@@ -79,10 +79,16 @@ export async function planConnection(
   return { ok: true, target, pinned };
 }
 
-/** The connection itself, as `planConnection` decided it. */
+/** The connection itself, as `planConnection` decided it; `loginWhen` as for `connectSsh`. */
 export function connectPlanned(
   plan: Extract<ConnectionPlan, { ok: true }>,
   deps: ServerConnectDeps,
+  loginWhen?: Promise<boolean>,
 ): Promise<ConnectResult> {
-  return connectSsh(plan.target, { knownHosts: deps.knownHosts, pinned: plan.pinned, ...deps.ssh });
+  return connectSsh(plan.target, {
+    knownHosts: deps.knownHosts,
+    pinned: plan.pinned,
+    ...deps.ssh,
+    loginWhen,
+  });
 }

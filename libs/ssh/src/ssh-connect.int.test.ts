@@ -126,3 +126,54 @@ describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
     }
   });
 });
+
+describe('connectSsh with the login decided while it connects', () => {
+  const connect = (host: string, loginWhen: Promise<boolean>) =>
+    connectSsh(
+      {
+        host,
+        address: '127.0.0.1',
+        port: sshd.port,
+        username: sshd.user,
+        auth: { password: sshd.password },
+      },
+      {
+        knownHosts,
+        pinned: knownHosts.pinned(host, sshd.port),
+        connectTimeoutMs: 5_000,
+        keepaliveIntervalMs: 0,
+        loginWhen,
+      },
+    );
+  const logins = () => sshd.logs().match(/Accepted password for/g)?.length ?? 0;
+
+  it('sends the password only once the login is confirmed', async () => {
+    const before = logins();
+    let confirm!: (login: boolean) => void;
+    const connecting = connect('confirmed.test', new Promise((resolve) => (confirm = resolve)));
+    await sleep(300);
+    expect(logins()).toBe(before);
+    confirm(true);
+    const result = await connecting;
+    expect(result).toMatchObject({ ok: true, hostKey: { kind: 'pinned' } });
+    if (result.ok) result.client.end();
+    await expect.poll(logins).toBe(before + 1);
+  });
+
+  it('calls the connection off with no password sent and no host key pinned', async () => {
+    const before = logins();
+    expect(
+      await connect(
+        'called-off.test',
+        sleep(100).then(() => false),
+      ),
+    ).toEqual({
+      ok: false,
+      reason: 'connect_failed',
+      message: `the login to called-off.test:${sshd.port} was called off`,
+    });
+    expect(await knownHosts.pinned('called-off.test', sshd.port)).toBeNull();
+    await sleep(100);
+    expect(logins()).toBe(before);
+  });
+});

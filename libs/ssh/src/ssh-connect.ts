@@ -34,6 +34,12 @@ export interface ConnectOptions {
   keepaliveIntervalMs: number;
   /** Read bulk output in fewer, larger pieces (`pacedSocket`): for terminal sessions. */
   paceReads?: boolean | undefined;
+  /**
+   * Whether to log in, decided while the connection is made: the key exchange goes on, and the
+   * host key is checked (and pinned) and credentials sent only once this resolves true; false
+   * calls the connection off. Default: log in.
+   */
+  loginWhen?: Promise<boolean> | undefined;
 }
 
 /**
@@ -87,6 +93,15 @@ function handshake(
   const { pinned } = options;
   const pinnedFirst = pinned && algorithmsFor(pinned.keyType);
   let verdict: HostKeyVerdict | undefined;
+  let calledOff = false;
+  const verify = async (key: Buffer): Promise<boolean> => {
+    if (options.loginWhen && !(await options.loginWhen)) {
+      calledOff = true;
+      return false;
+    }
+    verdict = await options.knownHosts.verify(target.host, target.port, key, pinned);
+    return verdict.kind === 'match' || verdict.kind === 'pinned';
+  };
 
   const config: ConnectConfig = {
     username: target.username,
@@ -104,13 +119,7 @@ function handshake(
       ? { algorithms: { serverHostKey: { remove: pinnedFirst, prepend: pinnedFirst } } }
       : {}),
     hostVerifier: (key: Buffer, accept: (ok: boolean) => void) => {
-      options.knownHosts.verify(target.host, target.port, key, pinned).then(
-        (v) => {
-          verdict = v;
-          accept(v.kind === 'match' || v.kind === 'pinned');
-        },
-        () => accept(false),
-      );
+      verify(key).then(accept, () => accept(false));
     },
   } as ConnectConfig;
 
@@ -127,6 +136,12 @@ function handshake(
     });
     client.once('error', (err: Error & { level?: string; code?: string }) => {
       client.end();
+      if (calledOff)
+        return resolve({
+          ok: false,
+          reason: 'connect_failed',
+          message: `the login to ${where} was called off`,
+        });
       resolve({
         ok: false,
         ...describeFailure(err, target, where, verdict),

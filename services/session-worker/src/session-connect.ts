@@ -16,12 +16,13 @@ export type SessionConnectResult<T> =
  * made as every service makes one (libs/ssh: target policy, credentials, pinned host key).
  * `alongside` runs while the connection is being made (what must be done before the shell
  * opens), started once the connection is under way so as not to delay it; if it fails, the
- * connection is closed and its error thrown.
+ * connection is closed and its error thrown. The login waits for `loginWhen` (see connectSsh).
  */
 export async function connectForSession<T>(
   server: Server | null,
   deps: ServerConnectDeps,
   alongside: (server: Server) => Promise<T>,
+  loginWhen?: Promise<boolean>,
 ): Promise<SessionConnectResult<T>> {
   if (!server)
     return {
@@ -30,7 +31,7 @@ export async function connectForSession<T>(
     };
   const plan = await planConnection(server, deps);
   if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
-  const connecting = connectPlanned(plan, deps);
+  const connecting = connectPlanned(plan, deps, loginWhen);
   // A socket connecting to an address makes its connect(2) on the next tick, after every promise
   // job of this turn: what runs alongside starts a turn later, so that it does not go first.
   const [connected, done] = await Promise.allSettled([

@@ -80,6 +80,9 @@ export class TerminalSession {
   private paused = false;
   private size: { cols: number; rows: number };
   private exitStatus: { code: number | null; signal: string | null } = { code: null, signal: null };
+  /** Whether the session may open: at once, or once its gateway says (`awaitsAdmission`). */
+  private readonly admitted: Promise<boolean>;
+  private settleAdmission: (admitted: boolean) => void = () => undefined;
   /** Whether the session.start audit event was written, once it is being written. */
   private startAudited: Promise<boolean> | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -117,6 +120,9 @@ export class TerminalSession {
       compactAfterMs: deps.session.screenCompactAfterMs,
       onParsed: () => this.updateFlow(),
     });
+    this.admitted = request.awaitsAdmission
+      ? new Promise((resolve) => (this.settleAdmission = resolve))
+      : Promise.resolve(true);
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
   }
 
@@ -131,14 +137,20 @@ export class TerminalSession {
   }
 
   /**
-   * Takes the session, resolving once it is taken (or has ended). Logging in to the server
-   * starts at the same time: it is the slow part of opening and needs nothing from the take.
-   * The shell opens in the background once both are done.
+   * Takes the session, resolving once it is taken (or has ended). Connecting to the server
+   * starts at the same time: it is the slow part of opening, and needs nothing from the take
+   * until it logs in, which waits for the session to be admitted. The shell opens in the
+   * background once both are done.
    */
   async start(): Promise<void> {
     const { bus } = this.deps;
     this.timers.push(setInterval(() => void this.renewLease(), Math.floor(bus.leaseTtlMs / 3)));
     this.timers.push(setInterval(() => this.sweepAttachments(), SWEEP_INTERVAL_MS));
+    if (this.request.awaitsAdmission) {
+      // A gateway that has not said by its deadline has given up on the session.
+      const wait = Math.max(0, this.request.deadline - Date.now());
+      this.timers.push(setTimeout(() => this.settleAdmission(false), wait));
+    }
     const loggingIn = this.logIn(); // first: its lookups are on the critical path
     const taking = this.take();
     void Promise.all([taking, loggingIn])
@@ -147,58 +159,76 @@ export class TerminalSession {
         this.log.error({ err }, 'could not open the session');
         return this.end('error', 'the session could not be opened');
       });
-    // The browser may have left (and the gateway closed the row) while the request waited: that
-    // ends the session at once, not after the login. (A failed take is ended just above.)
+    // The session was not admitted, or the browser left (and the gateway closed the row) while
+    // the request waited: that ends the session at once, with no login. (A failed take is ended
+    // just above.)
     if ((await taking.catch(() => true)) === false)
-      await this.end('closed', 'the client left before the session opened');
+      await this.end(
+        'closed',
+        (await this.admitted)
+          ? 'the client left before the session opened'
+          : 'the session was not admitted (a session limit, or the client left)',
+      );
   }
 
   /**
-   * Listening for input (then saying so: a gateway may send input from then on) and claiming
-   * the row: round trips that do not depend on each other, so at once. False when the row had
+   * Listening for input (then saying so: a gateway may send input from then on) and, once the
+   * session is admitted, claiming the row. False when it was not admitted, or its row had
    * already been closed.
    */
   private async take(): Promise<boolean> {
-    const { bus, workerId, prisma } = this.deps;
+    const { bus, workerId } = this.deps;
     const [, claimed] = await Promise.all([
       bus
         .listenInput(this.id, (msg) => this.onInput(msg))
         .then((stop) => (this.stopListening = stop))
-        .then(() => bus.publish(this.id, { type: 'accepted', workerId })),
-      this.request.kind === 'shell'
-        ? prisma.terminalSession.updateMany({
-            where: { id: this.id, endedAt: null },
-            data: { workerId },
-          })
-        : { count: 1 },
+        .then(() =>
+          Promise.all([bus.publish(this.id, { type: 'accepted', workerId }), this.askAdmission()]),
+        ),
+      this.admitted.then((admitted) => admitted && this.claimRow()),
     ]);
-    return claimed.count > 0;
+    return claimed;
+  }
+
+  /** A verdict given before this worker listened for it is kept on the bus: read it once. */
+  private async askAdmission(): Promise<void> {
+    if (!this.request.awaitsAdmission) return;
+    const verdict = await this.deps.bus.admission(this.id);
+    if (verdict !== null) this.settleAdmission(verdict);
+  }
+
+  /** Marks the row as this worker's; false when it had already been closed. */
+  private async claimRow(): Promise<boolean> {
+    if (this.request.kind !== 'shell') return true;
+    const { count } = await this.deps.prisma.terminalSession.updateMany({
+      where: { id: this.id, endedAt: null },
+      data: { workerId: this.deps.workerId },
+    });
+    return count > 0;
   }
 
   /**
-   * Connects and authenticates. A shell's recording policy is read, and its start audited,
-   * meanwhile: there is no shell without its audit event. The connection is this session's as
-   * soon as it is made, so whatever ends the session closes it.
+   * Connects, and authenticates once the session is admitted. A shell's recording policy is
+   * read, and its start audited, meanwhile: there is no shell without its audit event. The
+   * connection is this session's as soon as it is made, so whatever ends the session closes it.
    */
   private async logIn(): Promise<Login> {
-    const { prisma, metrics } = this.deps;
+    const { metrics } = this.deps;
     const serverRow = await this.serverLookup;
     const started = performance.now();
-    const login = await connectForSession(serverRow, this.deps, (server) => {
-      if (this.request.kind !== 'shell') return Promise.resolve(NOT_RECORDED);
-      const policyAndAudit = Promise.all([
-        resolveRecordingPolicy(prisma, server),
-        this.auditStart(server),
-      ]);
-      // Built now, with the connection under way, rather than in the constructor before it.
-      if (!this.ending) this.screen.prepare();
-      return policyAndAudit.then(([policy]) => policy);
-    });
+    const login = await connectForSession(
+      serverRow,
+      this.deps,
+      (server) => this.prepareShell(server),
+      this.admitted,
+    );
     const { server, result } = login;
     if (result.ok) {
       if (this.ending) result.client.end();
       else this.client = result.client;
     }
+    // A connection called off because the session was not admitted says nothing of the target.
+    if (!(await this.admitted)) return login;
     metrics.connectSeconds.observe(
       { outcome: result.ok ? 'ok' : result.reason },
       (performance.now() - started) / 1000,
@@ -213,6 +243,22 @@ export class TerminalSession {
       });
     }
     return login;
+  }
+
+  /**
+   * Once the session is admitted, with the connection under way: a shell's recording policy, its
+   * start in the audit log, and the headless screen's terminal (built now rather than in the
+   * constructor, before the connection).
+   */
+  private async prepareShell(server: Server): Promise<EffectivePolicy> {
+    if (this.request.kind !== 'shell' || !(await this.admitted)) return NOT_RECORDED;
+    const policyAndAudit = Promise.all([
+      resolveRecordingPolicy(this.deps.prisma, server),
+      this.auditStart(server),
+    ]);
+    if (!this.ending) this.screen.prepare();
+    const [policy] = await policyAndAudit;
+    return policy;
   }
 
   /** After the login and the take: the shell (or, for a test, the verdict). */
@@ -394,6 +440,9 @@ export class TerminalSession {
         return;
       case 'recording-failed':
         this.recordingFailed(msg.message);
+        return;
+      case 'admission':
+        this.settleAdmission(msg.admitted);
         return;
       case 'revoke': {
         const attachIds = this.participants.revoke(msg.via);

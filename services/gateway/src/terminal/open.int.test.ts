@@ -23,7 +23,7 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
   });
 
   /** openNewSession for a browser socket, and what the gateway asked of the workers. */
-  function open(socket: BrowserSocket) {
+  function open(socket: BrowserSocket, server = serverId) {
     const bus = new SessionBus(createMemoryTransport());
     const requestOpen = vi.spyOn(bus, 'requestOpen');
     const attachment = new Attachment(
@@ -44,30 +44,45 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
     );
     const opened = openNewSession(
       attachment,
-      { user, serverId, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1' },
+      { user, serverId: server, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1' },
       { bus, prisma, openTimeoutMs: 60_000, limits: { maxPerUser: 10, maxTotal: 100 } },
     );
     const row = () => prisma.terminalSession.findUnique({ where: { id: attachment.sessionId } });
-    return { opened, requestOpen, row };
+    const admission = () => bus.admission(attachment.sessionId);
+    return { opened, requestOpen, row, admission };
   }
 
-  it('asks a worker for the session, once its row is written and the socket told', async () => {
+  it('asks a worker for the session, and admits it once its row is written and the socket told', async () => {
     const socket = new BrowserSocket();
-    const { opened, requestOpen, row } = open(socket);
+    const { opened, requestOpen, row, admission } = open(socket);
     await opened;
     expect(requestOpen).toHaveBeenCalledOnce();
+    expect(requestOpen.mock.calls[0]![0]).toMatchObject({ awaitsAdmission: true, serverId });
     expect(socket.control).toMatchObject([{ type: 'session', serverName: 'db-1', role: 'owner' }]);
     expect(await row()).toMatchObject({ status: 'pending', endedAt: null });
+    expect(await admission()).toBe(true);
     socket.close();
   });
 
-  it('asks no worker, and ends the row, when the browser leaves while it is written', async () => {
+  it('refuses the worker, and tells the browser why, when the row is refused', async () => {
     const socket = new BrowserSocket();
-    const { opened, requestOpen, row } = open(socket);
+    const { opened, row, admission } = open(socket, randomUUID());
+    await opened;
+    expect(socket.control).toEqual([
+      { type: 'exit', reason: 'refused', message: 'server not found', code: null, signal: null },
+    ]);
+    expect(await row()).toBeNull();
+    expect(await admission()).toBe(false);
+  });
+
+  it('asks no worker, refuses it, and ends the row when the browser leaves while it is written', async () => {
+    const socket = new BrowserSocket();
+    const { opened, requestOpen, row, admission } = open(socket);
     socket.close();
     await opened;
     expect(requestOpen).not.toHaveBeenCalled();
     expect(socket.control).toEqual([]);
     expect(await row()).toMatchObject({ status: 'ended', endReason: 'closed' });
+    expect(await admission()).toBe(false);
   });
 });

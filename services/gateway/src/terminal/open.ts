@@ -12,9 +12,12 @@ interface OpenDeps {
 }
 
 /**
- * A new session for the socket's user: its row, and the request for a worker. An unknown
- * server or a session limit ends the socket with a message saying so, which a browser can show
- * (it is not told why an upgrade was refused). The socket watches the session before asking,
+ * A new session for the socket's user: its row, and the request for a worker. The row decides
+ * whether the session may open (its server exists, the session limits allow it); a worker is
+ * asked meanwhile and connects to the server, but logs in only once the session is admitted
+ * (`SessionBus.admit`), so the row is not on the way to the prompt. An unknown server or a
+ * session limit ends the socket with a message saying so, which a browser can show (it is not
+ * told why an upgrade was refused). The socket watches the session before the worker is asked,
  * so not one byte of the first output is missed.
  */
 export async function openNewSession(
@@ -24,53 +27,96 @@ export async function openNewSession(
 ): Promise<void> {
   const { user, serverId, size, clientIp } = open;
   const sessionId = attachment.sessionId;
-  // Both before the request (the worker audits the start), but neither waits for the other.
-  const [row] = await Promise.all([
-    insertSessionRow(
-      deps.prisma,
-      { id: sessionId, userId: user.id, serverId, cols: size.cols, rows: size.rows, clientIp },
-      deps.limits,
-    ),
-    attachment.watch(),
-  ]);
-  if (attachment.isEnded) {
-    // The browser left while the row was written: no worker is asked for a session nobody is on.
-    if (row.created) await endUnstarted(deps.prisma, sessionId);
-    return;
-  }
-  if (!row.created) {
-    attachment.finish({
-      type: 'exit',
-      reason: 'refused',
-      message: row.message,
-      code: null,
-      signal: null,
+  const accepted = noteAcceptance(attachment); // before the worker is asked: it may answer at once
+  const writingRow = insertSessionRow(
+    deps.prisma,
+    { id: sessionId, userId: user.id, serverId, cols: size.cols, rows: size.rows, clientIp },
+    deps.limits,
+  );
+  const askingWorker = attachment.watch().then(async () => {
+    if (attachment.isEnded) return; // the browser has already left
+    await deps.bus.requestOpen({
+      sessionId,
+      kind: 'shell',
+      userId: user.id,
+      username: user.username,
+      serverId,
+      cols: size.cols,
+      rows: size.rows,
+      attachId: attachment.attachId,
+      clientIp,
+      deadline: Date.now() + deps.openTimeoutMs,
+      awaitsAdmission: true,
     });
-    return;
-  }
-  attachment.startAsOpener();
-  attachment.send({
-    type: 'session',
-    id: sessionId,
-    serverId,
-    serverName: row.serverName,
-    userId: user.id,
-    role: 'owner',
-    attached: false,
   });
+  let admitted = false;
+  try {
+    const [row] = await Promise.all([writingRow, askingWorker]).catch(async (err: unknown) => {
+      // The bus failed: a row written meanwhile must not count against the limits forever.
+      const written = await writingRow.catch(() => undefined);
+      if (written?.created)
+        await endUnstarted(deps.prisma, sessionId, 'error', 'the session bus was unreachable');
+      throw err;
+    });
+    if (attachment.isEnded) {
+      // The browser left while the row was written: the worker is not let in.
+      if (row.created)
+        await endUnstarted(
+          deps.prisma,
+          sessionId,
+          'closed',
+          'the browser left before the session started',
+        );
+      return;
+    }
+    if (!row.created) {
+      attachment.finish({
+        type: 'exit',
+        reason: 'refused',
+        message: row.message,
+        code: null,
+        signal: null,
+      });
+      return;
+    }
+    attachment.startAsOpener();
+    attachment.send({
+      type: 'session',
+      id: sessionId,
+      serverId,
+      serverName: row.serverName,
+      userId: user.id,
+      role: 'owner',
+      attached: false,
+    });
+    endIfNotAccepted(attachment, accepted, deps);
+    admitted = true;
+  } finally {
+    // Either way: a worker that is not admitted ends the session without logging in.
+    await deps.bus.admit(sessionId, admitted, deps.openTimeoutMs);
+  }
+  attachment.log.info('terminal session requested');
+}
 
+/** Whether a worker has taken the session, from now on. */
+function noteAcceptance(attachment: Attachment): () => boolean {
   let accepted = false;
   const previous = attachment.onAccepted;
   attachment.onAccepted = () => {
     accepted = true;
     previous();
   };
+  return () => accepted;
+}
+
+/** Ends the row and the socket if no worker has taken the session within the open timeout. */
+function endIfNotAccepted(attachment: Attachment, accepted: () => boolean, deps: OpenDeps): void {
   const timer = setTimeout(() => {
-    if (accepted || attachment.isEnded) return;
+    if (accepted() || attachment.isEnded) return;
     const message = `no session worker took the session within ${Math.round(deps.openTimeoutMs / 1000)} s`;
     void deps.prisma.terminalSession
       .updateMany({
-        where: { id: sessionId, endedAt: null },
+        where: { id: attachment.sessionId, endedAt: null },
         data: { status: 'ended', endedAt: new Date(), endReason: 'timeout', endMessage: message },
       })
       .finally(() =>
@@ -78,31 +124,17 @@ export async function openNewSession(
       );
   }, deps.openTimeoutMs);
   timer.unref();
-
-  await deps.bus.requestOpen({
-    sessionId,
-    kind: 'shell',
-    userId: user.id,
-    username: user.username,
-    serverId,
-    cols: size.cols,
-    rows: size.rows,
-    attachId: attachment.attachId,
-    clientIp,
-    deadline: Date.now() + deps.openTimeoutMs,
-  });
-  attachment.log.info('terminal session requested');
 }
 
-async function endUnstarted(prisma: PrismaClient, sessionId: string): Promise<void> {
+async function endUnstarted(
+  prisma: PrismaClient,
+  sessionId: string,
+  reason: 'closed' | 'error',
+  message: string,
+): Promise<void> {
   await prisma.terminalSession.updateMany({
     where: { id: sessionId, endedAt: null },
-    data: {
-      status: 'ended',
-      endedAt: new Date(),
-      endReason: 'closed',
-      endMessage: 'the browser left before the session started',
-    },
+    data: { status: 'ended', endedAt: new Date(), endReason: reason, endMessage: message },
   });
 }
 

@@ -54,8 +54,9 @@ class Refusal extends Error {
  * Who may connect is checked before the upgrade (Origin, login cookie, the request, access to a
  * running session), so a refused client never gets a socket. Whether a new session may open (its
  * server exists, the session limits allow it) is decided as its row is written, after the
- * upgrade, and a refusal is told on the socket, where a browser can show it (open.ts). No SSH
- * work starts for a refused session.
+ * upgrade, and a refusal is told on the socket, where a browser can show it (open.ts). A worker
+ * connects to the server meanwhile, and logs in only once the session is admitted: for a
+ * refused session the connection goes no further than the key exchange.
  */
 export function attachTerminalSockets(
   httpServer: HttpServer,
