@@ -52,7 +52,8 @@ export async function openNewSession(
   let admitted = false;
   try {
     const [row] = await Promise.all([writingRow, askingWorker]).catch(async (err: unknown) => {
-      // The bus failed: a row written meanwhile must not count against the limits forever.
+      // The bus or the database failed: a row written meanwhile must not count against the
+      // limits forever.
       const written = await writingRow.catch(() => undefined);
       if (written?.created)
         await endUnstarted(deps.prisma, sessionId, 'error', 'the session bus was unreachable');
@@ -95,7 +96,7 @@ export async function openNewSession(
     // Either way: a worker that is not admitted ends the session without logging in.
     await deps.bus.admit(sessionId, admitted, deps.openTimeoutMs);
   }
-  attachment.log.info('terminal session requested');
+  attachment.log.info('terminal session admitted');
 }
 
 /** Whether a worker has taken the session, from now on. */
