@@ -185,9 +185,6 @@ describe('session limits', () => {
       startEmbedded({ SALLYPORT_MAX_SESSIONS_PER_USER: '1' }),
       startSshd(),
     ]);
-    const count = (pattern: RegExp) => sshd.logs().match(pattern)?.length ?? 0;
-    const logins = () => count(/Accepted password for/g);
-    const closedBeforeLogin = () => count(/Disconnected from .*\[preauth\]/g);
     try {
       const server = await sp.admin.createServer(sshdServer(sshd.info()));
       const open = () =>
@@ -198,7 +195,7 @@ describe('session limits', () => {
         );
       const first = await open();
       await first.waitForControl('ready');
-      expect(logins()).toBe(1);
+      expect(sshd.logins()).toBe(1);
       const refused = await open();
       expect(await refused.waitForControl('exit')).toMatchObject({
         reason: 'refused',
@@ -206,13 +203,13 @@ describe('session limits', () => {
       });
       expect(await refused.waitForClose()).toBe(1000);
       // A worker was asked while the limit was checked, and connected; it never logged in.
-      await expect.poll(closedBeforeLogin).toBe(1);
-      expect(logins()).toBe(1);
+      await expect.poll(() => sshd.disconnectedBeforeLogin()).toBe(1);
+      expect(sshd.logins()).toBe(1);
       first.sendControl({ type: 'close' });
       await first.waitForControl('exit');
       const second = await open();
       await second.waitForControl('ready');
-      expect(logins()).toBe(2);
+      expect(sshd.logins()).toBe(2);
       second.sendControl({ type: 'close' });
       await second.waitForControl('exit');
     } finally {

@@ -63,6 +63,10 @@ export interface SshdHandle extends SshdInfo {
   kill(): Promise<void>;
   /** What sshd logged (-e sends it to stderr), connection and auth lines included. */
   logs(): string;
+  /** Logins sshd has accepted so far, by any method. */
+  logins(): number;
+  /** Connections whose client said goodbye before logging in (a login called off). */
+  disconnectedBeforeLogin(): number;
 }
 
 const live = new Set<ChildProcess>();
@@ -238,8 +242,11 @@ function lifecycle(proc: ChildProcess, dir: string, logs: () => string) {
   });
   let stopping: Promise<void> | undefined;
   let killing: Promise<void> | undefined;
+  const count = (line: RegExp) => logs().match(line)?.length ?? 0;
   return {
     logs,
+    logins: () => count(/^Accepted \S+ for /gm),
+    disconnectedBeforeLogin: () => count(/^Disconnected from .* \[preauth\]$/gm),
     kill(): Promise<void> {
       killing ??= (() => {
         killTree(proc, 'SIGKILL');
