@@ -11,13 +11,23 @@ export interface ChildClient<Request, Reply> {
   stop(): Promise<void>;
 }
 
+/**
+ * Room for the old generation to grow between full collections, as the services that stream
+ * keep (libs/runtime heap.ts): a browser's received frames live outside the JS heap, and V8
+ * counts them against the old generation's budget. With V8's own factor the fan-out's browsers
+ * (50 MB/s of frames) marked and compacted their ~15 MB heap every 0.4 s, pausing 4 ms (median)
+ * and up to 27 each time, and every line then in flight counted the pause as delivery lag. With
+ * 400% they collected the whole heap only while they started.
+ */
+const HEAP_GROWING_PERCENT = 400;
+
 /** Starts `module` (a path relative to bench/clients/) under tsx, as the bench itself runs. */
 export async function startChild<Request, Reply extends object>(
   module: string,
 ): Promise<ChildClient<Request, Reply>> {
   const entry = fileURLToPath(new URL(module, import.meta.url));
   const child = fork(entry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let running = true;

@@ -4,23 +4,39 @@ import { createMemoryTransport, SessionBus, type InputMessage } from '@sallyport
 import { createLogger } from '@sallyport/log';
 import { createGatewayMetrics } from '../metrics.js';
 import { BrowserSocket } from '../../../../tests/support/browser-socket.js';
-import { Attachment } from './attachment.js';
+import { Attachment, type AttachmentIdentity } from './attachment.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const SESSION = '6f1d2c3b-0000-4000-8000-000000000001';
 
-/** The owner's socket on SESSION, on a worker with this flow window. */
-const ownersAttachment = (socket: BrowserSocket, bus: SessionBus, flowWindowBytes: number) =>
-  new Attachment(
-    socket.asWebSocket,
-    { sessionId: SESSION, userId: 'u1', username: 'ann', role: 'owner', via: 'owner' },
-    {
-      bus,
-      metrics: createGatewayMetrics(new Registry()),
-      log: createLogger('test', { level: 'silent' }),
-      flowWindowBytes,
-    },
-  );
+const OWNER: AttachmentIdentity = {
+  sessionId: SESSION,
+  userId: 'u1',
+  username: 'ann',
+  role: 'owner',
+  via: 'owner',
+};
+const VIEWER: AttachmentIdentity = {
+  sessionId: SESSION,
+  userId: 'u2',
+  username: 'bob',
+  role: 'view',
+  via: 'share:s1',
+};
+
+/** A socket on SESSION (the owner's unless told), on a worker with this flow window. */
+const attachmentOf = (
+  socket: BrowserSocket,
+  bus: SessionBus,
+  flowWindowBytes: number,
+  identity: AttachmentIdentity = OWNER,
+) =>
+  new Attachment(socket.asWebSocket, identity, {
+    bus,
+    metrics: createGatewayMetrics(new Registry()),
+    log: createLogger('test', { level: 'silent' }),
+    flowWindowBytes,
+  });
 
 describe('Attachment: acknowledgements on to the worker', () => {
   let bus: SessionBus;
@@ -37,7 +53,7 @@ describe('Attachment: acknowledgements on to the worker', () => {
 
   /** The owner's socket on a session whose worker has this flow window. */
   async function open(flowWindowBytes: number): Promise<void> {
-    const attachment = ownersAttachment(socket, bus, flowWindowBytes);
+    const attachment = attachmentOf(socket, bus, flowWindowBytes);
     await attachment.watch();
     attachment.startAsOpener();
     toWorker = [];
@@ -110,6 +126,67 @@ describe('Attachment: acknowledgements on to the worker', () => {
     expect(offsetsForwarded()).toEqual([80_000]);
   });
 
+  /** A viewer's socket joins the session from a share link, and is shown an empty screen. */
+  async function join(flowWindowBytes: number): Promise<void> {
+    const attachment = attachmentOf(socket, bus, flowWindowBytes, VIEWER);
+    toWorker = [];
+    await bus.listenInput(SESSION, (msg) => toWorker.push(msg));
+    await attachment.watch();
+    await attachment.attach();
+    const { attachId } = attachment;
+    await bus.publish(SESSION, {
+      type: 'snapshot',
+      attachId,
+      seq: 0,
+      offset: 0,
+      cols: 80,
+      rows: 24,
+      data: '',
+    });
+    await nextTurn();
+    expect(toWorker).toEqual([expect.objectContaining({ type: 'attach', attachId })]);
+    toWorker.length = 0;
+    offset = 0;
+  }
+
+  it("passes a viewer's acks on in steps only: its shell never waits for it", async () => {
+    await join(1024 * 1024); // steps of 256 KiB
+    for (let i = 0; i < 3; i++) {
+      await output(10);
+      socket.ack(rendered());
+      await nextTurn();
+    }
+    vi.advanceTimersByTime(100);
+    await nextTurn();
+    expect(acksForwarded()).toEqual([]);
+    await output(300_000);
+    socket.ack(rendered());
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([300_030]);
+  });
+
+  it('passes on what a viewer has rendered as soon as it is given control', async () => {
+    await join(1024 * 1024);
+    await output(10);
+    socket.ack(rendered());
+    vi.advanceTimersByTime(100);
+    await nextTurn();
+    expect(acksForwarded()).toEqual([]);
+    await bus.publish(SESSION, {
+      type: 'participants',
+      participants: [{ userId: 'u2', username: 'bob', role: 'control', attachments: 1 }],
+    });
+    await nextTurn();
+    expect(socket.control).toContainEqual({ type: 'role', role: 'control' });
+    expect(offsetsForwarded()).toEqual([10]);
+    // From now on, as the owner's: caught up, the rest follows a moment later.
+    await output(20);
+    socket.ack(rendered());
+    vi.advanceTimersByTime(20);
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([10, 30]);
+  });
+
   it('passes nothing on once the socket has closed', async () => {
     await open(1024 * 1024);
     await output(10);
@@ -137,7 +214,7 @@ describe('Attachment: the bus subscription', () => {
       };
     });
     const socket = new BrowserSocket();
-    const attachment = ownersAttachment(socket, bus, 1024 * 1024);
+    const attachment = attachmentOf(socket, bus, 1024 * 1024);
     const watching = attachment.watch();
     socket.close();
     await watching;
