@@ -149,13 +149,14 @@ describe('Attachment: acknowledgements on to the worker', () => {
     offset = 0;
   }
 
-  it("passes a viewer's acks on in steps only: its shell never waits for it", async () => {
+  it("passes a viewer's acks on in steps, and a second after it caught up", async () => {
     await join(1024 * 1024); // steps of 256 KiB
     for (let i = 0; i < 3; i++) {
       await output(10);
       socket.ack(rendered());
       await nextTurn();
     }
+    // No shell waits for a viewer: not the owner's 20 ms.
     vi.advanceTimersByTime(100);
     await nextTurn();
     expect(acksForwarded()).toEqual([]);
@@ -163,6 +164,14 @@ describe('Attachment: acknowledgements on to the worker', () => {
     socket.ack(rendered());
     await nextTurn();
     expect(offsetsForwarded()).toEqual([300_030]);
+    await output(10);
+    socket.ack(rendered());
+    vi.advanceTimersByTime(999);
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([300_030]);
+    vi.advanceTimersByTime(1);
+    await nextTurn();
+    expect(offsetsForwarded()).toEqual([300_030, 300_040]);
   });
 
   it('passes on what a viewer has rendered as soon as it is given control', async () => {

@@ -34,11 +34,13 @@ const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 // bulk output costs the bus a few acks per MB (one per 256 KiB with the default window). Once
 // a browser that may type has caught up, the rest follows a moment later: a paused shell
 // resumes, and a burst of small outputs (typing, a prompt) costs the bus one message rather
-// than one each. A viewer's shell never waits for it, so its acks go on in steps only, to keep
-// the worker within a step of it should it be given control (and then at once); fifty viewers
-// of a busy session had sent the bus over a thousand caught-up acks a second.
+// than one each. No shell waits for a viewer, so its acks go on in steps, which keep the worker
+// within a step of it should it be given control (then at once), and a second after it caught
+// up, in case the grant's message never reached this gateway: fifty viewers of a busy session
+// had sent the bus over a thousand caught-up acks a second.
 const MIN_ACK_STEP_BYTES = 64 * 1024;
 const CAUGHT_UP_ACK_DELAY_MS = 20;
+const VIEWER_CAUGHT_UP_ACK_DELAY_MS = 1000;
 // Safety net for anyone (controllers are bounded by the worker's flow window long before).
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -317,8 +319,10 @@ export class Attachment {
     this.acks.ack(bytes);
     const unforwarded = this.acks.completed - this.acks.forwarded;
     if (unforwarded >= this.ackStepBytes) this.forwardAck();
-    else if (unforwarded > 0 && this.acks.caughtUp && this.mayWrite())
-      this.ackTimer ??= setTimeout(() => this.forwardAck(), CAUGHT_UP_ACK_DELAY_MS);
+    else if (unforwarded > 0 && this.acks.caughtUp) {
+      const delay = this.mayWrite() ? CAUGHT_UP_ACK_DELAY_MS : VIEWER_CAUGHT_UP_ACK_DELAY_MS;
+      this.ackTimer ??= setTimeout(() => this.forwardAck(), delay);
+    }
     if (this.state === 'cut-off' && this.acks.caughtUp) this.resync('viewer caught up');
   }
 
