@@ -136,10 +136,13 @@ export interface ServiceHandle {
  * to every service: freed memory at the top of the heap is kept up to 64 MiB instead of going
  * back to the kernel past 128 KiB, so a stream's 64 KiB buffers land on pages already mapped
  * (docs/performance.md, SFTP download). Setting one stops glibc from raising its mmap threshold
- * as it goes, so that is fixed at the 32 MiB it can reach. Other C libraries ignore them.
+ * as it goes, so that is fixed at the 32 MiB it can reach. Every thread allocates from the one
+ * arena: memory freed in other threads' arenas would stay there, up to 64 MiB in each (an
+ * sftp-worker's held 89 MB after its first transfers; docs/performance.md, SFTP). Other C
+ * libraries ignore them.
  */
 export const MALLOC_TUNABLES =
-  'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
+  'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864:glibc.malloc.arena_max=1';
 
 const running = new Set<ChildProcess>();
 // A test process that dies without stopping its services must not leave them behind.
