@@ -18,6 +18,17 @@ describe('parseArgs', () => {
     expect(parseArgs(['--no-warmup']).warmupRound).toBe(false);
   });
 
+  it('leaves the warm-up round and the embedded row out of --quick unless asked for', () => {
+    expect(parseArgs([]).contenders).toEqual(['direct', 'distributed', 'embedded']);
+    const quick = parseArgs(['--quick']);
+    expect(quick.warmupRound).toBe(false);
+    expect(quick.contenders).toEqual(['direct', 'distributed']);
+    expect(parseArgs(['--quick', '--contenders', 'embedded,direct']).contenders).toEqual([
+      'embedded',
+      'direct',
+    ]);
+  });
+
   it('refuses what it does not know, naming it', () => {
     expect(() => parseArgs(['--rounds', '0'])).toThrow(/--rounds must be a positive integer/);
     expect(() => parseArgs(['--only', 'echo,typing'])).toThrow(/unknown typing/);

@@ -48,12 +48,13 @@ export interface BenchConfig {
  */
 const SCREEN_COMPACT_AFTER_MS = loadConfig(process.env).session.screenCompactAfterMs;
 
-const FULL: Omit<
-  BenchConfig,
-  'scenarios' | 'contenders' | 'acks' | 'cpuProfDir' | 'outDir' | 'warmupRound'
-> = {
+const ALL_CONTENDERS: readonly ContenderKey[] = ['direct', 'distributed', 'embedded'];
+
+const FULL: Omit<BenchConfig, 'scenarios' | 'acks' | 'cpuProfDir' | 'outDir'> = {
   quick: false,
   rounds: 5,
+  warmupRound: true,
+  contenders: ALL_CONTENDERS,
   connectSamples: 30,
   echo: { keystrokes: 300, warmup: 30, gapMs: 10 },
   echoWarmupKeystrokes: 3_000,
@@ -72,16 +73,21 @@ const FULL: Omit<
   quietWaitMs: 60_000,
 };
 
+// Under two minutes on the slowest VMs of this kind (103 s on one where the full run took 44
+// minutes), so it leaves out what costs most and is judged least: the warm-up round (its figures
+// are the services' first minute, as --no-warmup's) and the embedded row (--contenders adds it).
 const QUICK: typeof FULL = {
   quick: true,
   rounds: 2,
+  warmupRound: false,
+  contenders: ['direct', 'distributed'],
   connectSamples: 3,
   echo: { keystrokes: 100, warmup: 10, gapMs: 10 },
-  echoWarmupKeystrokes: 100,
+  echoWarmupKeystrokes: 0, // no warm-up round
   bulkInputBytes: 15_000_000,
   bulkRunsPerRound: 1,
   idle: {
-    sessions: 60,
+    sessions: 30,
     concurrency: 16,
     // Three, so the slope starts at the first checkpoint (see idle-memory.ts grow()): a fresh
     // process's start-up memory (PGlite's, in embedded mode) is not what a session costs.
@@ -100,12 +106,13 @@ const QUICK: typeof FULL = {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick              a smaller run that takes under two minutes
+  --quick              a smaller run that takes under two minutes: no warm-up round, and
+                       direct and distributed only unless --contenders says otherwise
   --rounds N           interleaved rounds of connect, echo, flood and bulk (default 5, quick 2)
   --no-warmup          measure from the first round (the services cold, just started)
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
-  --contenders a,b     direct, distributed, embedded (default all)
-  --sessions N         idle sessions per memory round (default 1000, quick 60)
+  --contenders a,b     direct, distributed, embedded (default all; quick: direct, distributed)
+  --sessions N         idle sessions per memory round (default 1000, quick 30)
   --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 0.5)
   --acks on|off        acknowledge rendered output as the browser does (default on)
   --cpu-prof DIR       write V8 CPU profiles of the Sallyport processes to DIR
@@ -140,9 +147,9 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   let sessions: number | undefined;
   let quietWaitS: number | undefined;
   let scenarios: ScenarioName[] = [...SCENARIOS];
-  let contenders: ContenderKey[] = ['direct', 'distributed', 'embedded'];
+  let contenders: readonly ContenderKey[] | undefined;
   let acks: BenchConfig['acks'] = 'on';
-  let warmupRound = true;
+  let warmupRound: boolean | undefined;
   let cpuProfDir: string | undefined;
   let outDir = 'bench/results';
   while (args.length > 0) {
@@ -168,7 +175,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         scenarios = list(flag, SCENARIOS);
         break;
       case '--contenders':
-        contenders = list(flag, ['direct', 'distributed', 'embedded'] as const);
+        contenders = list(flag, ALL_CONTENDERS);
         break;
       case '--acks':
         acks = list(flag, ['on', 'off'] as const)[0]!;
@@ -190,11 +197,11 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   return {
     ...base,
     rounds: rounds ?? base.rounds,
-    warmupRound,
+    warmupRound: warmupRound ?? base.warmupRound,
     idle: { ...base.idle, sessions: sessions ?? base.idle.sessions },
     quietWaitMs: quietWaitS === undefined ? base.quietWaitMs : quietWaitS * 1000,
     scenarios: new Set(scenarios),
-    contenders,
+    contenders: contenders ?? base.contenders,
     acks,
     cpuProfDir,
     outDir,

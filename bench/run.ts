@@ -75,7 +75,12 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    log('starting sshd, Redis, PostgreSQL database and Sallyport (distributed and embedded)');
+    const starting = ['sshd'];
+    if (config.contenders.includes('distributed')) {
+      starting.push('Redis, a PostgreSQL database and Sallyport distributed');
+    }
+    if (config.contenders.includes('embedded')) starting.push('Sallyport embedded');
+    log(`starting ${starting.join(', ')}`);
     const sshd = await startBenchSshd();
     cleanups.push(['sshd', () => sshd.stop()]);
     const deployOptions: DeployOptions = {

@@ -38,10 +38,21 @@ export async function startChild<Request, Reply extends object>(
       resolve();
     }),
   );
-  await new Promise((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
+  // Loaded, not only spawned: tsx compiling the client takes a core for about a second, which the
+  // caller's wait for a quiet machine would otherwise take for other work (or measure over).
+  await withDeadline(
+    new Promise<void>((resolve, reject) => {
+      child.on('message', function onReady(message) {
+        if (message !== READY) return;
+        child.off('message', onReady);
+        resolve();
+      });
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`${module} exited (${code}) while loading`)));
+    }),
+    60_000,
+    `${module} to load`,
+  );
   return {
     ask: async (request, ms, what) => {
       if (!running) throw new Error(`${what}: the client process has exited`);
@@ -79,6 +90,9 @@ export async function startChild<Request, Reply extends object>(
   };
 }
 
+/** What a child sends once it is loaded and listening. */
+const READY = 'ready';
+
 /** A request or its reply, with the request's number. */
 interface Envelope<T> {
   id: number;
@@ -94,4 +108,5 @@ export function serveRequests<Request>(handle: (request: Request) => Promise<obj
     );
   });
   process.on('disconnect', () => process.exit(0));
+  process.send?.(READY);
 }
