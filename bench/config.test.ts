@@ -18,7 +18,7 @@ describe('parseArgs', () => {
     expect(parseArgs(['--no-warmup']).warmupRound).toBe(false);
   });
 
-  it('leaves the warm-up round and the embedded row out of --quick unless asked for', () => {
+  it('leaves the warm-up round out of --quick, and the embedded row unless named', () => {
     expect(parseArgs([]).contenders).toEqual(['direct', 'distributed', 'embedded']);
     const quick = parseArgs(['--quick']);
     expect(quick.warmupRound).toBe(false);

@@ -22,7 +22,7 @@ export interface BenchConfig {
   /**
    * Keystrokes the warm-up round types (at echo.gapMs), instead of echo.keystrokes: a service
    * takes about half a minute of typing to reach the speed it keeps (see run.ts). The full run
-   * gives it that; --quick, which judges nothing, does not.
+   * gives it that; --quick has no warm-up round.
    */
   echoWarmupKeystrokes: number;
   /** Random bytes base64-encoded by the shell (the output is ~1.35× this). */
@@ -73,9 +73,10 @@ const FULL: Omit<BenchConfig, 'scenarios' | 'acks' | 'cpuProfDir' | 'outDir'> = 
   quietWaitMs: 60_000,
 };
 
-// Under two minutes on the slowest VMs of this kind (103 s on one where the full run took 44
-// minutes), so it leaves out what costs most and is judged least: the warm-up round (its figures
-// are the services' first minute, as --no-warmup's) and the embedded row (--contenders adds it).
+// Under two minutes: 103 s on a 2-core VM where the full run took 44 minutes (193 s with a warm-up
+// round, the embedded row and 60 idle sessions). So it leaves out what costs most and is judged
+// least: the warm-up round (its figures are the services' first minute, as --no-warmup's) and the
+// embedded row (--contenders adds it back).
 const QUICK: typeof FULL = {
   quick: true,
   rounds: 2,
@@ -83,7 +84,7 @@ const QUICK: typeof FULL = {
   contenders: ['direct', 'distributed'],
   connectSamples: 3,
   echo: { keystrokes: 100, warmup: 10, gapMs: 10 },
-  echoWarmupKeystrokes: 0, // no warm-up round
+  echoWarmupKeystrokes: 100, // for a warm-up round, which --quick leaves out
   bulkInputBytes: 15_000_000,
   bulkRunsPerRound: 1,
   idle: {
@@ -109,9 +110,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick              a smaller run that takes under two minutes: no warm-up round, and
                        direct and distributed only unless --contenders says otherwise
   --rounds N           interleaved rounds of connect, echo, flood and bulk (default 5, quick 2)
-  --no-warmup          measure from the first round (the services cold, just started)
+  --no-warmup          measure from the first round (the services cold, just started; quick always)
   --only a,b           scenarios to run: ${SCENARIOS.join(', ')}
-  --contenders a,b     direct, distributed, embedded (default all; quick: direct, distributed)
+  --contenders a,b     direct, distributed, embedded (default all, quick direct,distributed)
   --sessions N         idle sessions per memory round (default 1000, quick 30)
   --quiet-wait S       wait up to S seconds for an idle machine before each step (default 60, quick 0.5)
   --acks on|off        acknowledge rendered output as the browser does (default on)

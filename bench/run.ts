@@ -24,7 +24,7 @@ import {
 import { waitForQuietMachine } from './measure/quiet.js';
 import { fmt, quantile } from './measure/stats.js';
 import { emptyResults, record, type RawResults, type RunMeta } from './results.js';
-import { startBulkBrowser } from './scenarios/bulk.js';
+import { startBulkBrowser, type BulkBrowser } from './scenarios/bulk.js';
 import { measureConnect } from './scenarios/connect.js';
 import { measureEcho } from './scenarios/echo.js';
 import { measureEchoBesideFlood } from './scenarios/flood-echo.js';
@@ -77,9 +77,9 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
   try {
     const starting = ['sshd'];
     if (config.contenders.includes('distributed')) {
-      starting.push('Redis, a PostgreSQL database and Sallyport distributed');
+      starting.push(`${CONTENDER_LABELS.distributed} (with Redis and a PostgreSQL database)`);
     }
-    if (config.contenders.includes('embedded')) starting.push('Sallyport embedded');
+    if (config.contenders.includes('embedded')) starting.push(CONTENDER_LABELS.embedded);
     log(`starting ${starting.join(', ')}`);
     const sshd = await startBenchSshd();
     cleanups.push(['sshd', () => sshd.stop()]);
@@ -93,8 +93,8 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     };
     const contenders = new Map<ContenderKey, Contender>();
     if (config.contenders.includes('direct')) contenders.set('direct', directContender(sshd));
-    // Both deployments start at once: start-up is most of what --quick waits for, and nothing
-    // is measured yet. Whatever started is stopped again, even if the other failed.
+    // The deployments start at once: start-up is much of what --quick waits for, and nothing is
+    // measured yet. Whatever started is stopped again, even if another failed.
     const keys = (['distributed', 'embedded'] as const).filter((k) =>
       config.contenders.includes(k),
     );
@@ -113,6 +113,47 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
     for (const d of deployed) if (d.status === 'rejected') throw d.reason;
     const order = [...contenders.values()];
     const has = (s: ScenarioName): boolean => config.scenarios.has(s);
+
+    /**
+     * A bulk run is over in 1–3 s, and the direct connection's throughput swings by half from
+     * one to the next: several per round make the median steadier. One browser process per
+     * round, loaded before the first run's wait for a quiet machine.
+     */
+    const runBulk = async (
+      contender: Contender,
+      label: string,
+      sink: RawResults,
+    ): Promise<void> => {
+      let browser: BulkBrowser;
+      try {
+        browser = await startBulkBrowser(contender);
+      } catch (err) {
+        recordFailure(sink, `bulk · ${label}`, err);
+        return;
+      }
+      try {
+        for (let run = 1; run <= config.bulkRunsPerRound; run++) {
+          const which = config.bulkRunsPerRound > 1 ? ` ${run}/${config.bulkRunsPerRound}` : '';
+          await attempt(sink, `bulk${which} · ${label}`, 300_000, async () => {
+            const bulk = await browser.measure({
+              inputBytes: config.bulkInputBytes,
+              timeoutMs: 240_000,
+            });
+            record(sink.bulk, contender.key, bulk);
+            const collections = Object.entries(bulk.fullCollections ?? {})
+              .filter(([, c]) => c.count > 0)
+              .map(([name, c]) => `${name} ${c.count}`);
+            return (
+              `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
+              `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
+              (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
+            );
+          });
+        }
+      } finally {
+        await browser.stop();
+      }
+    };
 
     /**
      * One contender's connect, echo, flood and bulk into `into`; for the warm-up (`into` null),
@@ -157,34 +198,7 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
           );
         });
       }
-      // A bulk run is over in 1–3 s, and the direct connection's throughput swings by half from
-      // one to the next: several per round make the median steadier. One browser process per
-      // round, started before the first run's wait for a quiet machine.
-      if (has('bulk')) {
-        const browser = await startBulkBrowser(contender);
-        try {
-          for (let run = 1; run <= config.bulkRunsPerRound; run++) {
-            const which = config.bulkRunsPerRound > 1 ? ` ${run}/${config.bulkRunsPerRound}` : '';
-            await attempt(sink, `bulk${which} · ${label}`, 300_000, async () => {
-              const bulk = await browser.measure({
-                inputBytes: config.bulkInputBytes,
-                timeoutMs: 240_000,
-              });
-              record(sink.bulk, contender.key, bulk);
-              const collections = Object.entries(bulk.fullCollections ?? {})
-                .filter(([, c]) => c.count > 0)
-                .map(([name, c]) => `${name} ${c.count}`);
-              return (
-                `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
-                `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
-                (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
-              );
-            });
-          }
-        } finally {
-          await browser.stop();
-        }
-      }
+      if (has('bulk')) await runBulk(contender, label, sink);
       if (!into) results.errors.push(...sink.errors);
     };
 
@@ -263,11 +277,15 @@ async function attempt(
     log(`  ${what}: ${summary} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     return true;
   } catch (err) {
-    const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-    results.errors.push(message);
-    log(`  FAILED ${message}`);
+    recordFailure(results, what, err);
     return false;
   }
+}
+
+function recordFailure(results: RawResults, what: string, err: unknown): void {
+  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  results.errors.push(message);
+  log(`  FAILED ${message}`);
 }
 
 async function runIdle(config: BenchConfig, sshd: SshdHandle, results: RawResults): Promise<void> {

@@ -1,7 +1,7 @@
 // A bench client in a process of its own, driven over IPC one request at a time. Browsers are
 // processes of their own: a client that shares the bench's heap shares its garbage collections
 // too (the bench holds every sample of the run), and its lag and CPU would be the bench's.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { withDeadline } from '../util.js';
 
@@ -38,21 +38,12 @@ export async function startChild<Request, Reply extends object>(
       resolve();
     }),
   );
-  // Loaded, not only spawned: tsx compiling the client takes a core for about a second, which the
-  // caller's wait for a quiet machine would otherwise take for other work (or measure over).
-  await withDeadline(
-    new Promise<void>((resolve, reject) => {
-      child.on('message', function onReady(message) {
-        if (message !== READY) return;
-        child.off('message', onReady);
-        resolve();
-      });
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`${module} exited (${code}) while loading`)));
-    }),
-    60_000,
-    `${module} to load`,
-  );
+  try {
+    await loaded(child, module);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   return {
     ask: async (request, ms, what) => {
       if (!running) throw new Error(`${what}: the client process has exited`);
@@ -69,7 +60,10 @@ export async function startChild<Request, Reply extends object>(
             };
             child.once('exit', onExit);
             child.on('message', onMessage);
-            child.send({ id, body: request } satisfies Envelope<Request>);
+            // With a callback, a closed channel rejects here instead of emitting 'error'.
+            child.send({ id, body: request } satisfies Envelope<Request>, (err) => {
+              if (err) reject(err);
+            });
           }),
           ms,
           what,
@@ -92,6 +86,37 @@ export async function startChild<Request, Reply extends object>(
 
 /** What a child sends once it is loaded and listening. */
 const READY = 'ready';
+
+/**
+ * Waits until the child is loaded, not only spawned: tsx compiling a client takes a core for
+ * about a second, which the caller's wait for a quiet machine would otherwise take for other work.
+ */
+async function loaded(child: ChildProcess, module: string): Promise<void> {
+  let onMessage = (_message: unknown): void => undefined;
+  let onError = (_err: Error): void => undefined;
+  let onExit = (_code: number | null, _signal: NodeJS.Signals | null): void => undefined;
+  try {
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        onMessage = (message) => {
+          if (message === READY) resolve();
+        };
+        onError = reject;
+        onExit = (code, signal) =>
+          reject(new Error(`${module} exited (${code ?? signal}) while loading`));
+        child.on('message', onMessage);
+        child.once('error', onError);
+        child.once('exit', onExit);
+      }),
+      60_000,
+      `${module} to load`,
+    );
+  } finally {
+    child.off('message', onMessage);
+    child.off('error', onError);
+    child.off('exit', onExit);
+  }
+}
 
 /** A request or its reply, with the request's number. */
 interface Envelope<T> {
