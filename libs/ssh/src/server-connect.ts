@@ -1,7 +1,13 @@
 import type { Keyring } from '@sallyport/crypto';
 import type { KnownHost, Server } from '@sallyport/db';
 import type { KnownHosts } from './known-hosts.js';
-import { connectSsh, type ConnectResult, type SshAuth, type SshTarget } from './ssh-connect.js';
+import {
+  connectSsh,
+  type ConnectOptions,
+  type ConnectResult,
+  type SshAuth,
+  type SshTarget,
+} from './ssh-connect.js';
 import type { Cidr, TargetCheck, TargetPolicy } from './target-policy.js';
 
 /** The keyring context a server's stored secret is encrypted under. */
@@ -79,16 +85,16 @@ export async function planConnection(
   return { ok: true, target, pinned };
 }
 
-/** The connection itself, as `planConnection` decided it; `loginWhen` as for `connectSsh`. */
+/** The connection itself, as `planConnection` decided it; `login` as for `connectSsh`. */
 export function connectPlanned(
   plan: Extract<ConnectionPlan, { ok: true }>,
   deps: ServerConnectDeps,
-  loginWhen?: Promise<boolean>,
+  login: Pick<ConnectOptions, 'loginWhen' | 'onLogin'> = {},
 ): Promise<ConnectResult> {
   return connectSsh(plan.target, {
     knownHosts: deps.knownHosts,
     pinned: plan.pinned,
     ...deps.ssh,
-    loginWhen,
+    ...login,
   });
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type KnownHost } from '@sallyport/db';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { KnownHosts } from './known-hosts.js';
-import { connectSsh } from './ssh-connect.js';
+import { connectSsh, type ConnectOptions } from './ssh-connect.js';
 
 let sshd: SshdHandle;
 let db: Database;
@@ -128,7 +128,11 @@ describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
 });
 
 describe('connectSsh with the login decided while it connects', () => {
-  const connect = (host: string, loginWhen: Promise<boolean>) =>
+  const connect = (
+    host: string,
+    loginWhen: Promise<boolean>,
+    options: Partial<ConnectOptions> = {},
+  ) =>
     connectSsh(
       {
         host,
@@ -143,17 +147,24 @@ describe('connectSsh with the login decided while it connects', () => {
         connectTimeoutMs: 5_000,
         keepaliveIntervalMs: 0,
         loginWhen,
+        ...options,
       },
     );
 
-  it('sends the password only once the login is confirmed', async () => {
+  it('sends the password only once the login is confirmed, and says when it starts', async () => {
     const before = sshd.logins();
     let confirm!: (login: boolean) => void;
-    const connecting = connect('confirmed.test', new Promise((resolve) => (confirm = resolve)));
+    const events: string[] = [];
+    const connecting = connect('confirmed.test', new Promise((resolve) => (confirm = resolve)), {
+      onLogin: () => events.push('login'),
+    });
     await sleep(300);
     expect(sshd.logins()).toBe(before);
+    expect(events).toEqual([]);
     confirm(true);
     const result = await connecting;
+    events.push('ready');
+    expect(events).toEqual(['login', 'ready']);
     expect(result).toMatchObject({ ok: true, hostKey: { kind: 'pinned' } });
     if (result.ok) result.client.end();
     await expect.poll(() => sshd.logins()).toBe(before + 1);
@@ -172,6 +183,28 @@ describe('connectSsh with the login decided while it connects', () => {
       message: `the login to called-off.test:${sshd.port} was called off`,
     });
     expect(await knownHosts.pinned('called-off.test', sshd.port)).toBeNull();
+    await sleep(100);
+    expect(sshd.logins()).toBe(before);
+  });
+
+  it('does not start a login, nor say so, for a host key other than the pinned one', async () => {
+    const before = sshd.logins();
+    let loginStarted = false;
+    const otherKey: KnownHost = {
+      id: crypto.randomUUID(),
+      host: 'rebuilt.test',
+      port: sshd.port,
+      keyType: 'ssh-ed25519',
+      fingerprint: 'SHA256:not-the-key-this-host-presents',
+      publicKey: 'AAAA',
+      createdAt: new Date(),
+    };
+    const result = await connect('rebuilt.test', Promise.resolve(true), {
+      pinned: Promise.resolve(otherKey),
+      onLogin: () => (loginStarted = true),
+    });
+    expect(result).toMatchObject({ ok: false, reason: 'host_key_mismatch' });
+    expect(loginStarted).toBe(false);
     await sleep(100);
     expect(sshd.logins()).toBe(before);
   });

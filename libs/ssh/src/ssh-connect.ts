@@ -40,6 +40,11 @@ export interface ConnectOptions {
    * calls the connection off. Default: log in.
    */
   loginWhen?: Promise<boolean> | undefined;
+  /**
+   * Called as the login starts, once the host key has been checked: see `connectForSession`
+   * for why work meant to run alongside the connection waits for it.
+   */
+  onLogin?: (() => void) | undefined;
 }
 
 /**
@@ -100,7 +105,9 @@ function handshake(
       return false;
     }
     verdict = await options.knownHosts.verify(target.host, target.port, key, pinned);
-    return verdict.kind === 'match' || verdict.kind === 'pinned';
+    const trusted = verdict.kind === 'match' || verdict.kind === 'pinned';
+    if (trusted) options.onLogin?.();
+    return trusted;
   };
 
   const config: ConnectConfig = {

@@ -15,8 +15,9 @@ export type SessionConnectResult<T> =
  * From the session's server (null if it no longer exists) to an authenticated SSH connection,
  * made as every service makes one (libs/ssh: target policy, credentials, pinned host key).
  * `alongside` runs while the connection is being made (what must be done before the shell
- * opens), started once the connection is under way so as not to delay it; if it fails, the
- * connection is closed and its error thrown. The login waits for `loginWhen` (see connectSsh).
+ * opens), started as the login starts so as not to delay the key exchange (or once the attempt
+ * has failed); if it fails, the connection is closed and its error thrown. The login waits for
+ * `loginWhen` (see connectSsh).
  */
 export async function connectForSession<T>(
   server: Server | null,
@@ -31,12 +32,23 @@ export async function connectForSession<T>(
     };
   const plan = await planConnection(server, deps);
   if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
-  const connecting = connectPlanned(plan, deps, loginWhen);
-  // A socket connecting to an address makes its connect(2) on the next tick, after every promise
-  // job of this turn: what runs alongside starts a turn later, so that it does not go first.
+  let loggingIn = (): void => undefined;
+  const loginStarted = new Promise<void>((resolve) => (loggingIn = resolve));
+  const connecting = connectPlanned(plan, deps, { loginWhen, onLogin: loggingIn });
+  const ended = connecting.then(
+    () => undefined,
+    () => undefined,
+  );
+  // What runs alongside takes the event loop for milliseconds and keeps the database busy
+  // (queries, an audit write, a terminal to build). During the key exchange, which waits on the
+  // server's start-up and on each side's turn, that delayed the first prompt by 5–8 ms on a
+  // two-core machine; the login, with its round trips and the server's check of the
+  // credentials, has room for it. It starts a turn after ssh2 has accepted the host key.
   const [connected, done] = await Promise.allSettled([
     connecting,
-    nextTurn().then(() => alongside(server)),
+    Promise.race([loginStarted, ended])
+      .then(() => nextTurn())
+      .then(() => alongside(server)),
   ]);
   if (done.status === 'rejected') {
     if (connected.status === 'fulfilled' && connected.value.ok) connected.value.client.end();
