@@ -24,9 +24,6 @@ export interface AppendAuditOptions {
 /** Result of `verifyAuditChain`. */
 export type AuditChainVerdict = { ok: true; count: number } | { ok: false; brokenAtSeq: bigint };
 
-// Transaction-level advisory lock that serialises audit writers across every process sharing
-// the database ('SPAU' in ASCII; any constant not used elsewhere would do).
-const AUDIT_LOCK_KEY = 0x53504155;
 const VERIFY_BATCH = 1000;
 
 /** The fields covered by an event's hash, exactly as they are stored. */
@@ -45,8 +42,10 @@ type HashedFields = Pick<
 >;
 
 /**
- * Appends an event to the hash chain. Writers from every process queue on an advisory lock
- * inside the transaction, so each one reads the true latest hash and the chain never forks.
+ * Appends an event to the hash chain, in one round trip: `append_audit_event` (a function in the
+ * migrations) takes the writers of every process in turn on an advisory lock, so that each one
+ * links to the true latest hash and the chain never forks. It hashes the previous hash followed
+ * by the canonical JSON given here, as `auditEventHash` does.
  */
 export async function appendAuditEvent(
   prisma: PrismaClient,
@@ -58,41 +57,30 @@ export async function appendAuditEvent(
   // drops undefined values and turns Dates into strings, exactly as storing it does.
   const details =
     event.details == null ? null : (JSON.parse(JSON.stringify(event.details)) as Prisma.JsonObject);
-  return prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY}::bigint)`;
-      // Read only after the lock: the previous holder has committed by the time we get it.
-      const last = await tx.auditEvent.findFirst({
-        orderBy: { seq: 'desc' },
-        select: { hash: true },
-      });
-      const prevHash = last?.hash ?? '';
-      const fields: HashedFields = {
-        actorId: event.actorId ?? null,
-        actorName: event.actorName,
-        action: event.action,
-        targetType: event.targetType ?? null,
-        targetId: event.targetId ?? null,
-        serverId: event.serverId ?? null,
-        sessionId: event.sessionId ?? null,
-        ip: event.ip ?? null,
-        details,
-        at: now(),
-      };
-      return tx.auditEvent.create({
-        data: {
-          ...fields,
-          // Prisma stores SQL NULL for a Json field only when it is left out.
-          details: details ?? undefined,
-          prevHash,
-          hash: auditEventHash(prevHash, fields),
-        },
-      });
-    },
-    // Generous limits: under a burst, writers wait their turn on the lock, and an audit
-    // event must not be lost to Prisma's 2 s / 5 s defaults.
-    { maxWait: 15_000, timeout: 15_000 },
-  );
+  const fields: HashedFields = {
+    actorId: event.actorId ?? null,
+    actorName: event.actorName,
+    action: event.action,
+    targetType: event.targetType ?? null,
+    targetId: event.targetId ?? null,
+    serverId: event.serverId ?? null,
+    sessionId: event.sessionId ?? null,
+    ip: event.ip ?? null,
+    details,
+    at: now(),
+  };
+  const [appended] = await prisma.$queryRaw<AuditEvent[]>`
+    SELECT "seq", "at", "actor_id" AS "actorId", "actor_name" AS "actorName", "action",
+      "target_type" AS "targetType", "target_id" AS "targetId", "server_id" AS "serverId",
+      "session_id" AS "sessionId", "ip", "details", "prev_hash" AS "prevHash", "hash"
+    FROM append_audit_event(
+      ${fields.at}::timestamptz, ${fields.actorId}::uuid, ${fields.actorName}::text,
+      ${fields.action}::text, ${fields.targetType}::text, ${fields.targetId}::text,
+      ${fields.serverId}::uuid, ${fields.sessionId}::uuid, ${fields.ip}::text,
+      ${details === null ? null : JSON.stringify(details)}::jsonb, ${canonicalFields(fields)}::text
+    )`;
+  if (!appended) throw new Error('append_audit_event returned no event');
+  return appended;
 }
 
 /** Recomputes every link of the chain in order; reports the first event that does not fit. */
@@ -121,7 +109,12 @@ export async function verifyAuditChain(prisma: PrismaClient): Promise<AuditChain
 
 /** sha256 hex of the previous hash followed by the canonical JSON of the event's fields. */
 export function auditEventHash(prevHash: string, event: HashedFields): string {
-  const canonical = canonicalJson({
+  return createHash('sha256').update(prevHash).update(canonicalFields(event)).digest('hex');
+}
+
+/** The canonical JSON of the fields an event's hash covers. */
+function canonicalFields(event: HashedFields): string {
+  return canonicalJson({
     actorId: event.actorId,
     actorName: event.actorName,
     action: event.action,
@@ -133,7 +126,6 @@ export function auditEventHash(prevHash: string, event: HashedFields): string {
     details: event.details,
     at: event.at.toISOString(),
   });
-  return createHash('sha256').update(prevHash).update(canonical).digest('hex');
 }
 
 /** JSON with object keys sorted at every depth, so equal values always hash the same. */

@@ -242,6 +242,8 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
         ip: '203.0.113.9',
         details: {
           name: 'db-1',
+          // Hashed as UTF-8 by the database and by verifyAuditChain alike.
+          note: 'Grüße aus 東京 🚀',
           tags: ['prod'],
           nested: { b: 1, a: [true, null] },
           skipped: undefined,
@@ -257,6 +259,7 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       expect(third.prevHash).toBe(second.hash);
       expect(second.details).toEqual({
         name: 'db-1',
+        note: 'Grüße aus 東京 🚀',
         tags: ['prod'],
         nested: { b: 1, a: [true, null] },
       });
