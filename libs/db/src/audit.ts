@@ -57,14 +57,16 @@ export async function appendAuditEvent(
   // drops undefined values and turns Dates into strings, exactly as storing it does.
   const details =
     event.details == null ? null : (JSON.parse(JSON.stringify(event.details)) as Prisma.JsonObject);
+  // Likewise a UUID, which PostgreSQL gives back in lower case whatever case it was given in.
+  const uuid = (id: string | null | undefined) => id?.toLowerCase() ?? null;
   const fields: HashedFields = {
-    actorId: event.actorId ?? null,
+    actorId: uuid(event.actorId),
     actorName: event.actorName,
     action: event.action,
     targetType: event.targetType ?? null,
     targetId: event.targetId ?? null,
-    serverId: event.serverId ?? null,
-    sessionId: event.sessionId ?? null,
+    serverId: uuid(event.serverId),
+    sessionId: uuid(event.sessionId),
     ip: event.ip ?? null,
     details,
     at: now(),

@@ -269,6 +269,20 @@ describe.each([postgres, pglite])('@sallyport/db on $name', (t) => {
       await expect(verifyAuditChain(db.prisma)).resolves.toEqual({ ok: true, count: 3 });
     });
 
+    it('keeps the chain whole for UUIDs given in capitals, as the database stores them', async () => {
+      const db = await open(await fresh(t));
+      const [actor, server, session] = [randomUUID(), randomUUID(), randomUUID()];
+      const event = await appendAuditEvent(db.prisma, {
+        actorId: actor.toUpperCase(),
+        actorName: 'alice',
+        action: 'session.start',
+        serverId: server.toUpperCase(),
+        sessionId: session.toUpperCase(),
+      });
+      expect(event).toMatchObject({ actorId: actor, serverId: server, sessionId: session });
+      await expect(verifyAuditChain(db.prisma)).resolves.toEqual({ ok: true, count: 1 });
+    });
+
     it('refuses UPDATE, DELETE and TRUNCATE on audit_events', async () => {
       const db = await open(await fresh(t));
       const event = await appendAuditEvent(db.prisma, { actorName: 'alice', action: 'login' });
@@ -353,6 +367,27 @@ describe('@sallyport/db on postgres, several replicas', () => {
       Array<{ migration_name: string }>
     >`SELECT migration_name FROM "_prisma_migrations"`;
     expect(rows.map((r) => r.migration_name).sort()).toEqual(ALL);
+  });
+
+  it('waits for the audit lock, which earlier versions take too', async () => {
+    const target = await fresh(postgres);
+    const db = await open(target);
+    if (target.kind !== 'postgres') throw new Error('not a postgres target');
+    const holder = new pg.Client({ connectionString: target.url });
+    await holder.connect();
+    cleanups.push(() => holder.end());
+    // The key ('SPAU') that the transaction of the version before took, and the function takes.
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1::bigint)', [0x53504155]);
+    let appended = false;
+    const appending = appendAuditEvent(db.prisma, { actorName: 'alice', action: 'login' }).then(
+      () => (appended = true),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(appended).toBe(false);
+    await holder.query('COMMIT');
+    await appending;
+    expect(await db.prisma.auditEvent.count()).toBe(1);
   });
 
   it('serialises audit writers that use separate clients', async () => {

@@ -6,7 +6,7 @@
 -- transaction this replaces took five. The lock's key is the one that transaction took
 -- (0x53504155, 'SPAU'), so that replicas of either version take turns during an upgrade.
 CREATE FUNCTION "append_audit_event"(
-    p_at TIMESTAMPTZ(3),
+    p_at TIMESTAMPTZ,
     p_actor_id UUID,
     p_actor_name TEXT,
     p_action TEXT,

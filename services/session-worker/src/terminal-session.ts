@@ -246,17 +246,20 @@ export class TerminalSession {
   }
 
   /**
-   * Once the session is admitted, with the connection under way: a shell's recording policy, its
-   * start in the audit log, and the headless screen's terminal (built now rather than in the
-   * constructor, before the connection).
+   * Once the session is admitted and its login has started (or the attempt has failed): a
+   * shell's recording policy, its start in the audit log, and the headless screen's terminal
+   * (built now rather than in the constructor, before the connection).
    */
   private async prepareShell(server: Server): Promise<EffectivePolicy> {
     if (this.request.kind !== 'shell' || !(await this.admitted)) return NOT_RECORDED;
+    // A session that has ended meanwhile (its browser left) wrote no end for a start that came
+    // after it: no start is written either.
+    if (this.ending) return NOT_RECORDED;
     const policyAndAudit = Promise.all([
       resolveRecordingPolicy(this.deps.prisma, server),
       this.auditStart(server),
     ]);
-    if (!this.ending) this.screen.prepare();
+    this.screen.prepare();
     const [policy] = await policyAndAudit;
     return policy;
   }
