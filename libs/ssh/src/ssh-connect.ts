@@ -41,8 +41,8 @@ export interface ConnectOptions {
    */
   loginWhen?: Promise<boolean> | undefined;
   /**
-   * Called as the login starts, once the host key has been checked: see `connectForSession`
-   * for why work meant to run alongside the connection waits for it.
+   * Called as the login starts, once the host key has been accepted (never for a refused one):
+   * see `connectForSession` for why work meant to run alongside the connection waits for it.
    */
   onLogin?: (() => void) | undefined;
 }

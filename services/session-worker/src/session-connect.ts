@@ -41,9 +41,9 @@ export async function connectForSession<T>(
   );
   // What runs alongside takes the event loop for milliseconds and keeps the database busy
   // (queries, an audit write, a terminal to build). During the key exchange, which waits on the
-  // server's start-up and on each side's turn, that delayed the first prompt by 5–8 ms on a
-  // two-core machine; the login, with its round trips and the server's check of the
-  // credentials, has room for it. It starts a turn after ssh2 has accepted the host key.
+  // server's start-up and on each side's turn, that held the host key up by 5–8 ms on a two-core
+  // machine (the first prompt by about 4); the login, with its round trips and the server's
+  // check of the credentials, has room for it. It starts a turn after the host key is accepted.
   const [connected, done] = await Promise.allSettled([
     connecting,
     Promise.race([loginStarted, ended])
