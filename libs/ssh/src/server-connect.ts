@@ -89,7 +89,7 @@ export async function planConnection(
 export function connectPlanned(
   plan: Extract<ConnectionPlan, { ok: true }>,
   deps: ServerConnectDeps,
-  login: Pick<ConnectOptions, 'loginWhen' | 'onLogin'> = {},
+  login: Pick<ConnectOptions, 'loginWhen' | 'onLogin' | 'headStart'> = {},
 ): Promise<ConnectResult> {
   return connectSsh(plan.target, {
     knownHosts: deps.knownHosts,

@@ -1,6 +1,7 @@
 // connectSsh starts the TCP connection before the pinned host key has been read, and hands the
 // socket to ssh2 once it has: whichever comes first, the outcome must be the same, on a plain
-// socket and on a paced one (which reads as soon as it connects).
+// socket and on a paced one (which reads as soon as it connects). A connection started even
+// earlier (a head start) is used only if it goes to the target.
 import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { openDatabase, type Database, type KnownHost } from '@sallyport/db';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { KnownHosts } from './known-hosts.js';
 import { connectSsh, type ConnectOptions } from './ssh-connect.js';
+import { StartedSocket } from './started-socket.js';
 
 let sshd: SshdHandle;
 let db: Database;
@@ -37,12 +39,17 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A relay in front of sshd that tells when the server's greeting has gone through it. */
+/**
+ * A relay in front of sshd that tells when the server's greeting has gone through it, and how
+ * many connections it took.
+ */
 async function greetingRelay() {
   let greeted!: () => void;
   const forwarded = new Promise<void>((resolve) => (greeted = resolve));
   const sockets: Socket[] = [];
+  let connections = 0;
   const server = createServer((client) => {
+    connections += 1;
     const upstream = tcpConnect(sshd.port, '127.0.0.1');
     sockets.push(client, upstream);
     upstream.on('data', (chunk: Buffer) => {
@@ -58,6 +65,7 @@ async function greetingRelay() {
   return {
     port,
     forwarded,
+    connections: () => connections,
     close: () => {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -207,5 +215,73 @@ describe('connectSsh with the login decided while it connects', () => {
     expect(loginStarted).toBe(false);
     await sleep(100);
     expect(sshd.logins()).toBe(before);
+  });
+});
+
+describe('connectSsh with a head start', () => {
+  const connect = (port: number, headStart: StartedSocket) =>
+    connectSsh(
+      {
+        host: 'head-start.test',
+        address: '127.0.0.1',
+        port,
+        username: sshd.user,
+        auth: { password: sshd.password },
+      },
+      {
+        knownHosts,
+        pinned: knownHosts.pinned('head-start.test', port),
+        connectTimeoutMs: 5_000,
+        keepaliveIntervalMs: 0,
+        paceReads: true,
+        headStart,
+      },
+    );
+
+  it('logs in over a head start that goes to the target, with no other connection', async () => {
+    const relay = await greetingRelay();
+    try {
+      const headStart = new StartedSocket('127.0.0.1', relay.port, true);
+      // The greeting waits in the head start until ssh2 has it.
+      await relay.forwarded;
+      await sleep(20);
+      const result = await connect(relay.port, headStart);
+      expect(result.ok).toBe(true);
+      expect(relay.connections()).toBe(1);
+      if (result.ok) result.client.end();
+      await new Promise((resolve) => headStart.socket.once('close', resolve));
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('closes a head start that goes elsewhere, and logs in at the target', async () => {
+    const accepted: Socket[] = [];
+    const elsewhere = createServer((socket) => accepted.push(socket));
+    const port = await listen(elsewhere);
+    try {
+      const headStart = new StartedSocket('127.0.0.1', port, true);
+      await expect.poll(() => accepted.length).toBe(1);
+      const result = await connect(sshd.port, headStart);
+      expect(result.ok).toBe(true);
+      if (result.ok) result.client.end();
+      // Closed by now, or once its end is read.
+      const socket = accepted[0]!.resume();
+      if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      elsewhere.close();
+    }
+  });
+
+  it('reports the refusal of a head start that goes to the target', async () => {
+    const port = await closedPort();
+    const headStart = new StartedSocket('127.0.0.1', port, true);
+    await sleep(100); // refused by now
+    expect(await connect(port, headStart)).toEqual({
+      ok: false,
+      reason: 'connect_failed',
+      message: `connection refused by head-start.test:${port}`,
+    });
   });
 });

@@ -1,8 +1,8 @@
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import ssh2, { type Client as SshClient, type ConnectConfig } from 'ssh2';
 import type { KnownHost } from '@sallyport/db';
 import { algorithmsFor } from './host-key.js';
-import { pacedSocket } from './paced-reads.js';
+import { StartedSocket } from './started-socket.js';
 import type { HostKeyVerdict, KnownHosts } from './known-hosts.js';
 
 export type SshAuth =
@@ -45,6 +45,11 @@ export interface ConnectOptions {
    * see `connectForSession` for why work meant to run alongside the connection waits for it.
    */
   onLogin?: (() => void) | undefined;
+  /**
+   * A TCP connection started before the target was known for sure (for a server's address as
+   * it last was). It is used if it goes to the target's address and port, and closed otherwise.
+   */
+  headStart?: StartedSocket | undefined;
 }
 
 /**
@@ -59,33 +64,25 @@ export async function connectSsh(
 ): Promise<ConnectResult> {
   const where = `${target.host}:${target.port}`;
   options.pinned.catch(() => undefined); // not awaited if the socket cannot even be made
-  // Our own socket, so that it can be paced. Until ssh2 has it, it is paused (a paced socket
-  // reads as soon as it connects, and the server's greeting would go to no one) and its errors
-  // are kept here; ssh2 resumes it.
-  const socket = options.paceReads ? pacedSocket() : new Socket();
-  socket.pause();
-  let early: Error | undefined;
-  const keepEarlyError = (err: Error) => (early ??= err);
-  socket.on('error', keepEarlyError);
-  try {
-    socket.connect({ host: target.address, port: target.port });
-  } catch (err) {
-    return {
-      ok: false,
-      reason: 'connect_failed',
-      message: `could not connect to ${where}: ${(err as Error).message}`,
-    };
-  }
+  const started = socketFor(target, options);
   let pinned: KnownHost | null;
   try {
     pinned = await options.pinned;
   } catch (err) {
-    socket.destroy();
+    started.discard();
     throw err;
   }
-  socket.off('error', keepEarlyError);
+  const early = started.handOver();
   if (early) return { ok: false, ...describeFailure(early, target, where, undefined) };
-  return handshake(socket, target, { ...options, pinned });
+  return handshake(started.socket, target, { ...options, pinned });
+}
+
+/** The head start if it goes where the target does; a new connection otherwise. */
+function socketFor(target: SshTarget, options: ConnectOptions): StartedSocket {
+  const { headStart } = options;
+  if (headStart?.goesTo(target.address, target.port)) return headStart;
+  headStart?.discard(); // the server has moved since the head start was made
+  return new StartedSocket(target.address, target.port, options.paceReads ?? false);
 }
 
 /** ssh2 on a socket already connecting or connected (it tells the two apart), to `ready`. */

@@ -1,7 +1,8 @@
 // connectForSession prepares the shell (`alongside`) during the login rather than during the key
 // exchange: the preparation starts once the host key has been accepted and pinned, and runs once,
-// also for an attempt that fails before it gets that far.
-import { createServer } from 'node:net';
+// also for an attempt that fails before it gets that far. A head start (a TCP connection made
+// before the server's row was read) is used where the row still leads, and closed otherwise.
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring, generateKey } from '@sallyport/crypto';
 import { openDatabase, type Database, type Server } from '@sallyport/db';
@@ -9,7 +10,9 @@ import {
   KnownHosts,
   TargetPolicy,
   serverSecretContext,
+  StartedSocket,
   type ServerConnectDeps,
+  type SshTarget,
 } from '@sallyport/ssh';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { connectForSession } from './session-connect.js';
@@ -42,7 +45,7 @@ async function registerServer(host: string, port: number): Promise<Server> {
   return db.prisma.server.create({
     data: {
       id,
-      name: `${host}:${port}`,
+      name: `${host}:${port} ${id}`,
       host,
       port,
       username: sshd.user,
@@ -52,14 +55,43 @@ async function registerServer(host: string, port: number): Promise<Server> {
   });
 }
 
+async function listen(server: ReturnType<typeof createServer>): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
 /** A port with nothing listening on it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const port = await listen(server);
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** A listener that keeps what connects to it (optionally relayed to sshd), to count and watch. */
+async function listener(relayToSshd: boolean) {
+  const accepted: Socket[] = [];
+  const server = createServer((client) => {
+    accepted.push(client);
+    if (!relayToSshd) return;
+    const upstream = tcpConnect(sshd.port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream])
+      socket.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
+  });
+  const port = await listen(server);
+  return {
+    port,
+    accepted,
+    close: () => {
+      for (const socket of accepted) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+const closed = (socket: Socket) =>
+  socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', resolve));
 
 describe('connectForSession', () => {
   it('starts the preparation once the host key is accepted and pinned, and runs it once', async () => {
@@ -88,5 +120,70 @@ describe('connectForSession', () => {
       alongside: 'prepared',
     });
     expect(runs).toBe(1);
+  });
+});
+
+describe('connectForSession with a head start', () => {
+  const prepare = async () => 'prepared';
+
+  it('logs in over the head start when the server is where it was, and says where it went', async () => {
+    const relay = await listener(true);
+    try {
+      const server = await registerServer('127.0.0.1', relay.port);
+      const headStart = new StartedSocket('127.0.0.1', relay.port, false);
+      const planned: (SshTarget | null)[] = [];
+      const login = await connectForSession(server, deps, prepare, {
+        headStart,
+        onPlanned: (target) => planned.push(target),
+      });
+      expect(login).toMatchObject({ result: { ok: true }, alongside: 'prepared' });
+      if (login.server && login.result.ok) login.result.client.end();
+      expect(relay.accepted).toHaveLength(1);
+      expect(planned).toMatchObject([{ address: '127.0.0.1', port: relay.port }]);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('closes the head start and logs in where the server is now when it has moved', async () => {
+    const oldPlace = await listener(false);
+    try {
+      const server = await registerServer('127.0.0.1', sshd.port);
+      const headStart = new StartedSocket('127.0.0.1', oldPlace.port, false);
+      await expect.poll(() => oldPlace.accepted.length).toBe(1);
+      const login = await connectForSession(server, deps, prepare, { headStart });
+      expect(login).toMatchObject({ result: { ok: true }, alongside: 'prepared' });
+      if (login.server && login.result.ok) login.result.client.end();
+      await closed(oldPlace.accepted[0]!.resume());
+    } finally {
+      oldPlace.close();
+    }
+  });
+
+  it('closes the head start, and says the connection goes nowhere, for a server gone or refused', async () => {
+    const target = await listener(false);
+    try {
+      const refusing = {
+        ...deps,
+        policy: new TargetPolicy({ deny: [{ address: '127.0.0.0', prefix: 8, family: 'ipv4' }] }),
+      };
+      const server = await registerServer('127.0.0.1', target.port);
+      for (const [row, connectDeps] of [
+        [null, deps],
+        [server, refusing],
+      ] as const) {
+        const headStart = new StartedSocket('127.0.0.1', target.port, false);
+        const planned: (SshTarget | null)[] = [];
+        const login = await connectForSession(row, connectDeps, prepare, {
+          headStart,
+          onPlanned: (to) => planned.push(to),
+        });
+        expect(login.result.ok).toBe(false);
+        expect(planned).toEqual([null]);
+        await closed(headStart.socket);
+      }
+    } finally {
+      target.close();
+    }
   });
 });

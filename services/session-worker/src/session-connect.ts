@@ -5,36 +5,57 @@ import {
   planConnection,
   type ConnectResult,
   type ServerConnectDeps,
+  type SshTarget,
+  type StartedSocket,
 } from '@sallyport/ssh';
 
 export type SessionConnectResult<T> =
   | { server: null; result: { ok: false; reason: 'error'; message: string; hostKey?: undefined } }
   | { server: Server; result: ConnectResult; alongside: T };
 
+export interface SessionConnectOptions {
+  /** The login waits for it (see connectSsh). */
+  loginWhen?: Promise<boolean> | undefined;
+  /** A TCP connection started before the server's row was read (see HeadStarts). */
+  headStart?: StartedSocket | undefined;
+  /** Told where the connection is going, or null when it goes nowhere (no server, refused). */
+  onPlanned?: ((target: SshTarget | null) => void) | undefined;
+}
+
 /**
  * From the session's server (null if it no longer exists) to an authenticated SSH connection,
  * made as every service makes one (libs/ssh: target policy, credentials, pinned host key).
  * `alongside` runs while the connection is being made (what must be done before the shell
  * opens), started as the login starts so as not to delay the key exchange (or once the attempt
- * has failed); if it fails, the connection is closed and its error thrown. The login waits for
- * `loginWhen` (see connectSsh).
+ * has failed); if it fails, the connection is closed and its error thrown.
  */
 export async function connectForSession<T>(
   server: Server | null,
   deps: ServerConnectDeps,
   alongside: (server: Server) => Promise<T>,
-  loginWhen?: Promise<boolean>,
+  options: SessionConnectOptions = {},
 ): Promise<SessionConnectResult<T>> {
-  if (!server)
+  const { loginWhen, headStart, onPlanned } = options;
+  if (!server) {
+    headStart?.discard();
+    onPlanned?.(null);
     return {
       server,
       result: { ok: false, reason: 'error', message: 'the server no longer exists' },
     };
-  const plan = await planConnection(server, deps);
-  if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
+  }
+  const plan = await planConnection(server, deps).catch((err: unknown) => {
+    headStart?.discard();
+    throw err;
+  });
+  onPlanned?.(plan.ok ? plan.target : null);
+  if (!plan.ok) {
+    headStart?.discard();
+    return { server, result: plan, alongside: await alongside(server) };
+  }
   let loggingIn = (): void => undefined;
   const loginStarted = new Promise<void>((resolve) => (loggingIn = resolve));
-  const connecting = connectPlanned(plan, deps, { loginWhen, onLogin: loggingIn });
+  const connecting = connectPlanned(plan, deps, { loginWhen, onLogin: loggingIn, headStart });
   const ended = connecting.then(
     () => undefined,
     () => undefined,

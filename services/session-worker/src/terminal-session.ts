@@ -2,8 +2,9 @@ import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
 import { appendAuditEvent, type PrismaClient, type Server } from '@sallyport/db';
 import { NOT_RECORDED, resolveRecordingPolicy, type EffectivePolicy } from '@sallyport/recording';
-import { oneSessionOnly, type ServerConnectDeps } from '@sallyport/ssh';
+import { oneSessionOnly, type ServerConnectDeps, type StartedSocket } from '@sallyport/ssh';
 import type { Logger } from '@sallyport/log';
+import type { HeadStarts } from './head-starts.js';
 import type { WorkerMetrics } from './metrics.js';
 import { Participants } from './participants.js';
 import {
@@ -25,6 +26,7 @@ export interface SessionDeps extends ServerConnectDeps, RecordingDeps {
   log: Logger;
   metrics: WorkerMetrics;
   session: SessionSettings;
+  headStarts: HeadStarts;
 }
 
 export interface SessionSettings {
@@ -95,11 +97,14 @@ export class TerminalSession {
   /**
    * @param serverLookup the row of the server asked for (null if it no longer exists), still
    *   being read: the worker reads it while it claims the session; a failed read ends the session
+   * @param headStart a TCP connection to where the server's last session went, started with the
+   *   lookup (HeadStarts); the session uses it or closes it
    */
   constructor(
     private readonly request: OpenRequest,
     private readonly serverLookup: Promise<Server | null>,
     private readonly deps: SessionDeps,
+    private readonly headStart?: StartedSocket,
   ) {
     this.id = request.sessionId;
     this.size = { cols: request.cols, rows: request.rows };
@@ -214,13 +219,20 @@ export class TerminalSession {
    */
   private async logIn(): Promise<Login> {
     const { metrics } = this.deps;
-    const serverRow = await this.serverLookup;
+    const serverRow = await this.serverLookup.catch((err: unknown) => {
+      this.headStart?.discard();
+      throw err;
+    });
     const started = performance.now();
     const login = await connectForSession(
       serverRow,
       this.deps,
       (server) => this.prepareShell(server),
-      this.admitted,
+      {
+        loginWhen: this.admitted,
+        headStart: this.headStart,
+        onPlanned: (target) => this.deps.headStarts.note(this.request.serverId, target),
+      },
     );
     const { server, result } = login;
     if (result.ok) {

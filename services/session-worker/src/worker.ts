@@ -5,6 +5,7 @@ import type { PrismaClient } from '@sallyport/db';
 import type { Logger } from '@sallyport/log';
 import type { Registry } from '@sallyport/observability';
 import { KnownHosts, TargetPolicy, type SshSettings } from '@sallyport/ssh';
+import { HeadStarts } from './head-starts.js';
 import { createWorkerMetrics } from './metrics.js';
 import { TerminalSession, type SessionSettings } from './terminal-session.js';
 
@@ -34,6 +35,9 @@ export interface SessionWorker {
   stop(): Promise<void>;
 }
 
+// Servers whose address a worker keeps for the next session's head start (a hundred bytes each).
+const HEAD_START_SERVERS = 10_000;
+
 /** The worker's options as the configuration gives them. */
 export function workerOptionsFrom(config: Config): SessionWorkerOptions {
   return {
@@ -55,6 +59,12 @@ export function startSessionWorker(
   // Requests being set up count against capacity from the first moment, so the consumer does
   // not read another request while this one is still claiming its lease.
   let starting = 0;
+  const ssh = {
+    connectTimeoutMs: options.ssh.connectTimeoutMs,
+    keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
+    // A terminal's bulk output is read in batches; SFTP's large replies need no help.
+    paceReads: true,
+  };
   const sessionDeps = {
     workerId: options.workerId,
     bus,
@@ -69,13 +79,9 @@ export function startSessionWorker(
       for (const session of sessions.values()) if (session.screenCompacted) compacted++;
       return compacted;
     }),
-    ssh: {
-      connectTimeoutMs: options.ssh.connectTimeoutMs,
-      keepaliveIntervalMs: options.ssh.keepaliveIntervalMs,
-      // A terminal's bulk output is read in batches; SFTP's large replies need no help.
-      paceReads: true,
-    },
+    ssh,
     session: options.session,
+    headStarts: new HeadStarts({ capacity: HEAD_START_SERVERS, paceReads: ssh.paceReads }),
   };
 
   async function handle(request: OpenRequest): Promise<void> {
@@ -98,9 +104,20 @@ export function startSessionWorker(
     // failure handled, for the session reports it (it ends with an error).
     const serverLookup = deps.prisma.server.findUnique({ where: { id: request.serverId } });
     serverLookup.catch(() => undefined);
+    // The server starts up its side of the connection meanwhile (see HeadStarts).
+    const headStart = sessionDeps.headStarts.start(request.serverId);
     // A request claimed from a dead worker may already be owned by a live one.
-    if (!(await bus.claimOwnership(request.sessionId, options.workerId))) return;
-    const session = new TerminalSession(request, serverLookup, sessionDeps);
+    const claimed = await bus
+      .claimOwnership(request.sessionId, options.workerId)
+      .catch((err: unknown) => {
+        headStart?.discard();
+        throw err;
+      });
+    if (!claimed) {
+      headStart?.discard();
+      return;
+    }
+    const session = new TerminalSession(request, serverLookup, sessionDeps, headStart);
     sessions.set(session.id, session);
     void session.ended.finally(() => {
       sessions.delete(session.id);

@@ -1,0 +1,50 @@
+import { Socket } from 'node:net';
+import { pacedSocket } from './paced-reads.js';
+
+/**
+ * A TCP connection to a target, started before ssh2 is given it. Until then it is paused (a
+ * paced socket reads as soon as it connects, and the server's greeting would go to no one) and
+ * an error that comes meanwhile is kept, for the connection to report.
+ */
+export class StartedSocket {
+  readonly socket: Socket;
+  private earlyError: Error | undefined;
+  private readonly keepError = (err: Error): void => {
+    this.earlyError ??= err;
+  };
+
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    paceReads: boolean,
+  ) {
+    this.socket = paceReads ? pacedSocket() : new Socket();
+    this.socket.pause();
+    this.socket.on('error', this.keepError);
+    try {
+      this.socket.connect({ host: address, port });
+    } catch (err) {
+      // An address or port Node refuses outright (say, a port out of range).
+      this.earlyError = err as Error;
+      this.socket.destroy();
+    }
+  }
+
+  goesTo(address: string, port: number): boolean {
+    return this.address === address && this.port === port;
+  }
+
+  /**
+   * Gives the socket up to whoever takes it in the same turn, who must listen for its errors
+   * from then on; returns the error that came before, if any.
+   */
+  handOver(): Error | undefined {
+    this.socket.off('error', this.keepError);
+    return this.earlyError;
+  }
+
+  /** Closes a socket that will not be used. */
+  discard(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,46 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeadStarts } from './head-starts.js';
+
+let listener: Server;
+let port: number;
+const accepted: Socket[] = [];
+beforeAll(async () => {
+  listener = createServer((socket) => accepted.push(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  port = (listener.address() as { port: number }).port;
+});
+afterAll(() => {
+  for (const socket of accepted) socket.destroy();
+  listener.close();
+});
+
+describe('HeadStarts', () => {
+  it('starts no connection for a server it has not seen connected', () => {
+    expect(new HeadStarts({ capacity: 10, paceReads: false }).start('server-a')).toBeUndefined();
+  });
+
+  it('connects to where the server last went, until told it goes nowhere', async () => {
+    const headStarts = new HeadStarts({ capacity: 10, paceReads: false });
+    headStarts.note('server-a', { address: '127.0.0.1', port });
+    const before = accepted.length;
+    const headStart = headStarts.start('server-a');
+    expect(headStart?.goesTo('127.0.0.1', port)).toBe(true);
+    await expect.poll(() => accepted.length).toBe(before + 1);
+    headStart?.discard();
+    headStarts.note('server-a', null);
+    expect(headStarts.start('server-a')).toBeUndefined();
+  });
+
+  it('keeps the servers last used when it is full', () => {
+    const headStarts = new HeadStarts({ capacity: 2, paceReads: false });
+    const closedPort = { address: '127.0.0.1', port: 1 };
+    headStarts.note('a', closedPort);
+    headStarts.note('b', closedPort);
+    headStarts.note('a', closedPort); // used again: now the last used
+    headStarts.note('c', closedPort);
+    const started = ['a', 'b', 'c'].map((id) => headStarts.start(id));
+    expect(started.map((s) => s !== undefined)).toEqual([true, false, true]);
+    for (const headStart of started) headStart?.discard();
+  });
+});
