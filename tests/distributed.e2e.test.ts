@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisTransport, SessionBus, type SessionMessage } from '@sallyport/bus';
@@ -44,6 +45,39 @@ async function sessionsEndedWithError(): Promise<number> {
     total += metricValue(metrics, 'sallyport_worker_sessions_ended_total', 'reason="error"') ?? 0;
   }
   return total;
+}
+
+/** The workers' head starts (connections started while a server's row is read), by outcome. */
+async function headStarts(): Promise<{ used: number; discarded: number }> {
+  const counts = { used: 0, discarded: 0 };
+  for (const worker of cluster.workers) {
+    const metrics = await (await fetch(`${worker.url!}/metrics`)).text();
+    for (const outcome of ['used', 'discarded'] as const)
+      counts[outcome] +=
+        metricValue(metrics, 'sallyport_worker_head_starts_total', `outcome="${outcome}"`) ?? 0;
+  }
+  return counts;
+}
+
+/** A TCP relay to the test sshd on a port of its own, counting the connections it takes. */
+async function relayToSshd() {
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = tcpConnect(sshd.port, sshd.host);
+    sockets.push(client, upstream);
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream])
+      socket.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    connections: () => sockets.length / 2,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 describe('a terminal in distributed mode', () => {
@@ -141,6 +175,49 @@ describe('a terminal in distributed mode', () => {
       expect(target.logins()).toBe(0);
     } finally {
       await Promise.all([bus.close(), target.stop()]);
+    }
+  });
+
+  it('connects to a server it has served while reading its row, and follows the row when it changes', async () => {
+    const server = await cluster.admin.createServer(sshdServer(sshd));
+    /** A session to the server, to its prompt and its end; which worker served it. */
+    const serve = async (): Promise<string> => {
+      const term = await TerminalClient.open(
+        gatewayUrl(),
+        { serverId: server.id, cols: 80, rows: 24 },
+        { cookie: cluster.admin.cookie, origin: cluster.admin.origin },
+      );
+      await term.waitForControl('ready');
+      const { workerId } = await cluster.admin.session(term.sessionId);
+      term.type('exit\n');
+      await term.waitForControl('exit');
+      return workerId as string;
+    };
+    const before = await headStarts();
+    // Three sessions on two workers: each one a worker has served the server before starts early.
+    const servedBy = [await serve(), await serve(), await serve()];
+    const repeats = servedBy.length - new Set(servedBy).size;
+    expect(await headStarts()).toEqual({
+      used: before.used + repeats,
+      discarded: before.discarded,
+    });
+
+    // The server moves (a relay on another port): a head start to the old port is closed, and the
+    // session goes where the row says.
+    const relay = await relayToSshd();
+    try {
+      const moved = await cluster.admin.request('PUT', `/api/servers/${server.id}`, {
+        port: relay.port,
+      });
+      expect(moved.status).toBe(200);
+      const worker = await serve();
+      expect(relay.connections()).toBe(1);
+      expect(await headStarts()).toEqual({
+        used: before.used + repeats,
+        discarded: before.discarded + (servedBy.includes(worker) ? 1 : 0),
+      });
+    } finally {
+      relay.close();
     }
   });
 

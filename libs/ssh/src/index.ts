@@ -14,7 +14,7 @@ export {
   type SshAuth,
   type SshTarget,
 } from './ssh-connect.js';
-export { StartedSocket } from './started-socket.js';
+export { StartedSocket, type StartedSocketOutcome } from './started-socket.js';
 export { oneSessionOnly } from './one-session.js';
 export { TargetPolicy, type Cidr, type TargetCheck } from './target-policy.js';
 export {

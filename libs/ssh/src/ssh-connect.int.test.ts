@@ -278,10 +278,19 @@ describe('connectSsh with a head start', () => {
     const port = await closedPort();
     const headStart = new StartedSocket('127.0.0.1', port, true);
     await sleep(100); // refused by now
-    expect(await connect(port, headStart)).toEqual({
-      ok: false,
-      reason: 'connect_failed',
-      message: `connection refused by head-start.test:${port}`,
-    });
+    // Something listens there now: only the head start's own refusal can fail the connection.
+    const accepted: Socket[] = [];
+    const late = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => late.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await connect(port, headStart)).toEqual({
+        ok: false,
+        reason: 'connect_failed',
+        message: `connection refused by head-start.test:${port}`,
+      });
+      expect(accepted).toHaveLength(0);
+    } finally {
+      late.close();
+    }
   });
 });

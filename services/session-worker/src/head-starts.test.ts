@@ -43,4 +43,21 @@ describe('HeadStarts', () => {
     expect(started.map((s) => s !== undefined)).toEqual([true, false, true]);
     for (const headStart of started) headStart?.discard();
   });
+
+  it('tells once what became of each head start', () => {
+    const outcomes: string[] = [];
+    const headStarts = new HeadStarts({
+      capacity: 10,
+      paceReads: false,
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+    headStarts.note('server-a', { address: '127.0.0.1', port });
+    const used = headStarts.start('server-a')!;
+    used.handOver();
+    used.socket.destroy();
+    const discarded = headStarts.start('server-a')!;
+    discarded.discard();
+    discarded.discard();
+    expect(outcomes).toEqual(['used', 'discarded']);
+  });
 });

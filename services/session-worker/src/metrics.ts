@@ -33,6 +33,12 @@ export function createWorkerMetrics(registry: Registry, compactedScreens: () => 
       labelNames: ['direction'] as const,
       registers: [registry],
     }),
+    headStarts: new Counter({
+      name: 'sallyport_worker_head_starts_total',
+      help: 'TCP connections to a server started while its row was read, from where its last session went: used, or discarded (the server had moved, gone, or another worker had the session)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     connectSeconds: new Histogram({
       name: 'sallyport_ssh_connect_seconds',
       help: 'Time to connect, verify the host key and authenticate to a target',

@@ -223,6 +223,7 @@ export class TerminalSession {
       this.headStart?.discard();
       throw err;
     });
+    // From the row on, as before head starts: a head start's TCP connection began earlier.
     const started = performance.now();
     const login = await connectForSession(
       serverRow,

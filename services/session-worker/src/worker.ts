@@ -65,6 +65,11 @@ export function startSessionWorker(
     // A terminal's bulk output is read in batches; SFTP's large replies need no help.
     paceReads: true,
   };
+  const metrics = createWorkerMetrics(deps.registry, () => {
+    let compacted = 0;
+    for (const session of sessions.values()) if (session.screenCompacted) compacted++;
+    return compacted;
+  });
   const sessionDeps = {
     workerId: options.workerId,
     bus,
@@ -74,14 +79,14 @@ export function startSessionWorker(
     knownHosts: new KnownHosts(deps.prisma, options.ssh.hostKeyPolicy),
     policy: new TargetPolicy({ deny: options.ssh.targetDeny, allow: options.ssh.targetAllow }),
     log,
-    metrics: createWorkerMetrics(deps.registry, () => {
-      let compacted = 0;
-      for (const session of sessions.values()) if (session.screenCompacted) compacted++;
-      return compacted;
-    }),
+    metrics,
     ssh,
     session: options.session,
-    headStarts: new HeadStarts({ capacity: HEAD_START_SERVERS, paceReads: ssh.paceReads }),
+    headStarts: new HeadStarts({
+      capacity: HEAD_START_SERVERS,
+      paceReads: ssh.paceReads,
+      onOutcome: (outcome) => metrics.headStarts.inc({ outcome }),
+    }),
   };
 
   async function handle(request: OpenRequest): Promise<void> {
