@@ -53,8 +53,9 @@ export class StartedSocket {
     return this.earlyError;
   }
 
-  /** Closes a socket that will not be used. */
+  /** Closes a socket that will not be used; one handed over is no longer its to close. */
   discard(): void {
+    if (this.settled) return;
     this.socket.destroy();
     this.settle('discarded');
   }

@@ -35,24 +35,30 @@ export async function connectForSession<T>(
   alongside: (server: Server) => Promise<T>,
   options: SessionConnectOptions = {},
 ): Promise<SessionConnectResult<T>> {
-  const { loginWhen, headStart, onPlanned } = options;
+  try {
+    return await planAndConnect(server, deps, alongside, options);
+  } finally {
+    // A head start the connection did not take (no server, refused, a failure) is closed.
+    options.headStart?.discard();
+  }
+}
+
+async function planAndConnect<T>(
+  server: Server | null,
+  deps: ServerConnectDeps,
+  alongside: (server: Server) => Promise<T>,
+  { loginWhen, headStart, onPlanned }: SessionConnectOptions,
+): Promise<SessionConnectResult<T>> {
   if (!server) {
-    headStart?.discard();
     onPlanned?.(null);
     return {
       server,
       result: { ok: false, reason: 'error', message: 'the server no longer exists' },
     };
   }
-  const plan = await planConnection(server, deps).catch((err: unknown) => {
-    headStart?.discard();
-    throw err;
-  });
+  const plan = await planConnection(server, deps);
   onPlanned?.(plan.ok ? plan.target : null);
-  if (!plan.ok) {
-    headStart?.discard();
-    return { server, result: plan, alongside: await alongside(server) };
-  }
+  if (!plan.ok) return { server, result: plan, alongside: await alongside(server) };
   let loggingIn = (): void => undefined;
   const loginStarted = new Promise<void>((resolve) => (loggingIn = resolve));
   const connecting = connectPlanned(plan, deps, { loginWhen, onLogin: loggingIn, headStart });
