@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisTransport, SessionBus, type SessionMessage } from '@sallyport/bus';
-import { waitFor } from './harness/processes.js';
+import { tcpListener, waitFor } from './harness/processes.js';
 import { REDIS_URL } from './harness/redis.js';
 import { startSshd } from './harness/sshd.js';
 import { startDistributed, type Distributed } from './support/sallyport.js';
@@ -57,27 +56,6 @@ async function headStarts(): Promise<{ used: number; discarded: number }> {
         metricValue(metrics, 'sallyport_worker_head_starts_total', `outcome="${outcome}"`) ?? 0;
   }
   return counts;
-}
-
-/** A TCP relay to the test sshd on a port of its own, counting the connections it takes. */
-async function relayToSshd() {
-  const sockets: Socket[] = [];
-  const server = createServer((client) => {
-    const upstream = tcpConnect(sshd.port, sshd.host);
-    sockets.push(client, upstream);
-    client.pipe(upstream).pipe(client);
-    for (const socket of [client, upstream])
-      socket.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => sockets.length / 2,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
 }
 
 describe('a terminal in distributed mode', () => {
@@ -204,14 +182,14 @@ describe('a terminal in distributed mode', () => {
 
     // The server moves (a relay on another port): a head start to the old port is closed, and the
     // session goes where the row says.
-    const relay = await relayToSshd();
+    const relay = await tcpListener({ host: sshd.host, port: sshd.port });
     try {
       const moved = await cluster.admin.request('PUT', `/api/servers/${server.id}`, {
         port: relay.port,
       });
       expect(moved.status).toBe(200);
       const worker = await serve();
-      expect(relay.connections()).toBe(1);
+      expect(relay.accepted).toHaveLength(1);
       expect(await headStarts()).toEqual({
         used: before.used + repeats,
         discarded: before.discarded + (servedBy.includes(worker) ? 1 : 0),

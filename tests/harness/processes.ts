@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests that run the built services as real child processes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface WaitForOptions {
   /** Give up after this long. Default 10 000 ms. */
@@ -56,6 +56,37 @@ export async function freePort(): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
     });
   });
+}
+
+/** Starts `server` listening on a free port of 127.0.0.1; resolves with the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+/**
+ * A listener on 127.0.0.1 that keeps every socket it accepts, to count them and watch them
+ * close; given `relayTo`, it relays each connection there (a relay in front of a server).
+ */
+export async function tcpListener(relayTo?: { host: string; port: number }) {
+  const accepted: Socket[] = [];
+  const server = createServer((client) => {
+    accepted.push(client);
+    if (!relayTo) return;
+    const upstream = connect(relayTo.port, relayTo.host);
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream])
+      socket.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
+  });
+  const port = await listenOnLoopback(server);
+  return {
+    port,
+    accepted,
+    close: () => {
+      for (const socket of accepted) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 /** Resolves true when something accepts a TCP connection on host:port, false otherwise. */

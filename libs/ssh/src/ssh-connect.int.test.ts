@@ -2,10 +2,11 @@
 // socket to ssh2 once it has: whichever comes first, the outcome must be the same, on a plain
 // socket and on a paced one (which reads as soon as it connects). A connection started even
 // earlier (a head start) is used only if it goes to the target.
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type KnownHost } from '@sallyport/db';
+import { freePort, listenOnLoopback, tcpListener } from '../../../tests/harness/processes.js';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { KnownHosts } from './known-hosts.js';
 import { connectSsh, type ConnectOptions } from './ssh-connect.js';
@@ -25,19 +26,6 @@ afterAll(async () => {
   await sshd.stop();
   await db.close();
 });
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A relay in front of sshd that tells when the server's greeting has gone through it, and how
@@ -61,7 +49,7 @@ async function greetingRelay() {
       socket.on('error', () => undefined).on('close', () => sockets.forEach((s) => s.destroy()));
     }
   });
-  const port = await listen(server);
+  const port = await listenOnLoopback(server);
   return {
     port,
     forwarded,
@@ -111,7 +99,7 @@ describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
     ['before the refusal', () => Promise.resolve(null)],
     ['after the refusal', () => sleep(300).then(() => null)],
   ])('reports a refused port when the pinned key comes %s', async (_, pinned) => {
-    const port = await closedPort();
+    const port = await freePort();
     expect(await connect(port, pinned())).toEqual({
       ok: false,
       reason: 'connect_failed',
@@ -120,17 +108,14 @@ describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
   });
 
   it('fails, and closes its socket, when the pinned key cannot be read', async () => {
-    const accepted: Socket[] = [];
-    const server = createServer((socket) => accepted.push(socket));
-    const port = await listen(server);
+    const listener = await tcpListener();
     try {
       const lookup = sleep(200).then(() => Promise.reject(new Error('database unreachable')));
-      await expect(connect(port, lookup)).rejects.toThrow('database unreachable');
-      await expect.poll(() => accepted.length).toBe(1);
-      await new Promise((resolve) => accepted[0]!.once('close', resolve).resume());
+      await expect(connect(listener.port, lookup)).rejects.toThrow('database unreachable');
+      await expect.poll(() => listener.accepted.length).toBe(1);
+      await new Promise((resolve) => listener.accepted[0]!.once('close', resolve).resume());
     } finally {
-      for (const socket of accepted) socket.destroy();
-      server.close();
+      listener.close();
     }
   });
 });
@@ -256,26 +241,23 @@ describe('connectSsh with a head start', () => {
   });
 
   it('closes a head start that goes elsewhere, and logs in at the target', async () => {
-    const accepted: Socket[] = [];
-    const elsewhere = createServer((socket) => accepted.push(socket));
-    const port = await listen(elsewhere);
+    const elsewhere = await tcpListener();
     try {
-      const headStart = new StartedSocket('127.0.0.1', port, true);
-      await expect.poll(() => accepted.length).toBe(1);
+      const headStart = new StartedSocket('127.0.0.1', elsewhere.port, true);
+      await expect.poll(() => elsewhere.accepted.length).toBe(1);
       const result = await connect(sshd.port, headStart);
       expect(result.ok).toBe(true);
       if (result.ok) result.client.end();
       // Closed by now, or once its end is read.
-      const socket = accepted[0]!.resume();
+      const socket = elsewhere.accepted[0]!.resume();
       if (!socket.destroyed) await new Promise((resolve) => socket.once('close', resolve));
     } finally {
-      for (const socket of accepted) socket.destroy();
       elsewhere.close();
     }
   });
 
   it('reports the refusal of a head start that goes to the target', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const headStart = new StartedSocket('127.0.0.1', port, true);
     await sleep(100); // refused by now
     // Something listens there now: only the head start's own refusal can fail the connection.

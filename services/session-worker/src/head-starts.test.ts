@@ -1,19 +1,12 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpListener } from '../../../tests/harness/processes.js';
 import { HeadStarts } from './head-starts.js';
 
-let listener: Server;
-let port: number;
-const accepted: Socket[] = [];
+let listener: Awaited<ReturnType<typeof tcpListener>>;
 beforeAll(async () => {
-  listener = createServer((socket) => accepted.push(socket));
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  port = (listener.address() as { port: number }).port;
+  listener = await tcpListener();
 });
-afterAll(() => {
-  for (const socket of accepted) socket.destroy();
-  listener.close();
-});
+afterAll(() => listener.close());
 
 describe('HeadStarts', () => {
   it('starts no connection for a server it has not seen connected', () => {
@@ -22,11 +15,11 @@ describe('HeadStarts', () => {
 
   it('connects to where the server last went, until told it goes nowhere', async () => {
     const headStarts = new HeadStarts({ capacity: 10, paceReads: false });
-    headStarts.note('server-a', { address: '127.0.0.1', port });
-    const before = accepted.length;
+    headStarts.note('server-a', { address: '127.0.0.1', port: listener.port });
+    const before = listener.accepted.length;
     const headStart = headStarts.start('server-a');
-    expect(headStart?.goesTo('127.0.0.1', port)).toBe(true);
-    await expect.poll(() => accepted.length).toBe(before + 1);
+    expect(headStart?.goesTo('127.0.0.1', listener.port)).toBe(true);
+    await expect.poll(() => listener.accepted.length).toBe(before + 1);
     headStart?.discard();
     headStarts.note('server-a', null);
     expect(headStarts.start('server-a')).toBeUndefined();
@@ -51,7 +44,7 @@ describe('HeadStarts', () => {
       paceReads: false,
       onOutcome: (outcome) => outcomes.push(outcome),
     });
-    headStarts.note('server-a', { address: '127.0.0.1', port });
+    headStarts.note('server-a', { address: '127.0.0.1', port: listener.port });
     const used = headStarts.start('server-a')!;
     used.handOver();
     used.socket.destroy();

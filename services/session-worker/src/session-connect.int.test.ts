@@ -2,7 +2,7 @@
 // exchange: the preparation starts once the host key has been accepted and pinned, and runs once,
 // also for an attempt that fails before it gets that far. A head start (a TCP connection made
 // before the server's row was read) is used where the row still leads, and closed otherwise.
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring, generateKey } from '@sallyport/crypto';
 import { openDatabase, type Database, type Server } from '@sallyport/db';
@@ -14,6 +14,7 @@ import {
   type ServerConnectDeps,
   type SshTarget,
 } from '@sallyport/ssh';
+import { freePort, tcpListener } from '../../../tests/harness/processes.js';
 import { startSshd, type SshdHandle } from '../../../tests/harness/sshd.js';
 import { connectForSession } from './session-connect.js';
 
@@ -55,41 +56,6 @@ async function registerServer(host: string, port: number): Promise<Server> {
   });
 }
 
-async function listen(server: ReturnType<typeof createServer>): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A listener that keeps what connects to it (optionally relayed to sshd), to count and watch. */
-async function listener(relayToSshd: boolean) {
-  const accepted: Socket[] = [];
-  const server = createServer((client) => {
-    accepted.push(client);
-    if (!relayToSshd) return;
-    const upstream = tcpConnect(sshd.port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
-    for (const socket of [client, upstream])
-      socket.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
-  });
-  const port = await listen(server);
-  return {
-    port,
-    accepted,
-    close: () => {
-      for (const socket of accepted) socket.destroy();
-      server.close();
-    },
-  };
-}
-
 const closed = (socket: Socket) =>
   socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once('close', resolve));
 
@@ -109,7 +75,7 @@ describe('connectForSession', () => {
   });
 
   it('runs the preparation once when the connection fails before any host key', async () => {
-    const server = await registerServer('127.0.0.1', await closedPort());
+    const server = await registerServer('127.0.0.1', await freePort());
     let runs = 0;
     const login = await connectForSession(server, deps, async () => {
       runs += 1;
@@ -127,7 +93,7 @@ describe('connectForSession with a head start', () => {
   const prepare = async () => 'prepared';
 
   it('logs in over the head start when the server is where it was, and says where it went', async () => {
-    const relay = await listener(true);
+    const relay = await tcpListener({ host: '127.0.0.1', port: sshd.port });
     try {
       const server = await registerServer('127.0.0.1', relay.port);
       const headStart = new StartedSocket('127.0.0.1', relay.port, false);
@@ -146,7 +112,7 @@ describe('connectForSession with a head start', () => {
   });
 
   it('closes the head start and logs in where the server is now when it has moved', async () => {
-    const oldPlace = await listener(false);
+    const oldPlace = await tcpListener();
     try {
       const server = await registerServer('127.0.0.1', sshd.port);
       const headStart = new StartedSocket('127.0.0.1', oldPlace.port, false);
@@ -161,7 +127,7 @@ describe('connectForSession with a head start', () => {
   });
 
   it('closes the head start, and says the connection goes nowhere, for a server gone or refused', async () => {
-    const target = await listener(false);
+    const target = await tcpListener();
     try {
       const refusing = {
         ...deps,
