@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisTransport, SessionBus, type SessionMessage } from '@sallyport/bus';
@@ -210,6 +211,37 @@ describe('a terminal in distributed mode', () => {
     a.type('exit\n');
     b.type('exit\n');
     await Promise.all([a.waitForClose(), b.waitForClose()]);
+  });
+
+  it('subscribes to a new session while its socket is checked, and keeps nothing for a refused one', async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const outputChannels = () => redis.pubsub('CHANNELS', `${cluster.prefix}sess:*:out`);
+      const before = await outputChannels();
+      // Both are refused after the login check, where the subscription is made.
+      for (const [query, status] of [
+        [{ serverId, cols: 0, rows: 24 }, 400],
+        [{ serverId: 'not-a-server' }, 404],
+      ] as const) {
+        await expect(
+          TerminalClient.open(gatewayUrl(), query, {
+            cookie: cluster.admin.cookie,
+            origin: cluster.admin.origin,
+          }),
+        ).rejects.toMatchObject({ status });
+      }
+      // The gateway subscribes on one connection, in order: by the time this session's channel
+      // is subscribed, the refused ones have been dropped.
+      const term = await open();
+      await term.waitForControl('ready');
+      const added = (await outputChannels()).filter((channel) => !before.includes(channel));
+      expect(added).toEqual([`${cluster.prefix}sess:${term.sessionId}:out`]);
+      term.type('exit\n');
+      await term.waitForClose();
+      await waitFor(async () => !(await outputChannels()).some((c) => added.includes(c)));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('tells the browser "worker lost" within 10 seconds when the owning worker is killed', async () => {

@@ -5,6 +5,7 @@ import type { Logger } from '@sallyport/log';
 import { parseClientMessage, type ClientMessage, type ServerMessage } from '@sallyport/protocol';
 import type { GatewayMetrics } from '../metrics.js';
 import { AckMap } from './ack-map.js';
+import type { EarlyWatch } from './early-watch.js';
 
 export interface AttachmentDeps {
   bus: SessionBus;
@@ -105,11 +106,17 @@ export class Attachment {
     return this.state === 'ended';
   }
 
-  /** Subscribes to the session. Call before the worker can publish anything this socket needs. */
-  async watch(): Promise<void> {
-    const unsubscribe = await this.deps.bus.watch(this.sessionId, (msg) =>
-      this.onSessionMessage(msg),
-    );
+  /**
+   * Subscribes to the session, or takes the subscription made for it while the socket was checked
+   * (a new session's). Call before the worker can publish anything this socket needs.
+   */
+  async watch(early?: EarlyWatch): Promise<void> {
+    const onMessage = (msg: SessionMessage): void => this.onSessionMessage(msg);
+    if (early && early.sessionId !== this.sessionId)
+      throw new Error(`a subscription to ${early.sessionId} offered to session ${this.sessionId}`);
+    const unsubscribe = await (early
+      ? early.take(onMessage)
+      : this.deps.bus.watch(this.sessionId, onMessage));
     // The browser may have gone while the subscription was made; nothing would end it later.
     if (this.socketClosed) return unsubscribe();
     this.unsubscribe = unsubscribe;

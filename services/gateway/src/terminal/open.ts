@@ -2,6 +2,7 @@ import { appendAuditEvent, type PrismaClient, type User } from '@sallyport/db';
 import type { SessionBus } from '@sallyport/bus';
 import type { SessionAccess } from '../sessions/access.js';
 import type { Attachment } from './attachment.js';
+import type { EarlyWatch } from './early-watch.js';
 import { insertSessionRow, type SessionLimits } from './session-row.js';
 
 interface OpenDeps {
@@ -18,22 +19,30 @@ interface OpenDeps {
  * (`SessionBus.admit`), so the row is not on the way to the prompt. An unknown server or a
  * session limit ends the socket with a message saying so, which a browser can show (it is not
  * told why an upgrade was refused). The socket watches the session before the worker is asked,
- * so not one byte of the first output is missed.
+ * so not one byte of the first output is missed: with the subscription made while the socket
+ * was checked (EarlyWatch), the worker is asked as soon as the socket opens.
  */
 export async function openNewSession(
   attachment: Attachment,
-  open: { user: User; serverId: string; size: { cols: number; rows: number }; clientIp: string },
+  open: {
+    user: User;
+    serverId: string;
+    size: { cols: number; rows: number };
+    clientIp: string;
+    /** The session's subscription, made while the socket was checked. */
+    watch: EarlyWatch;
+  },
   deps: OpenDeps,
 ): Promise<void> {
-  const { user, serverId, size, clientIp } = open;
+  const { user, serverId, size, clientIp, watch } = open;
   const sessionId = attachment.sessionId;
   const accepted = noteAcceptance(attachment); // before the worker is asked: it may answer at once
-  const writingRow = insertSessionRow(
-    deps.prisma,
-    { id: sessionId, userId: user.id, serverId, cols: size.cols, rows: size.rows, clientIp },
-    deps.limits,
-  );
-  const askingWorker = attachment.watch().then(async () => {
+  // Usually done by now: the subscription was made while the socket was checked.
+  const watching = attachment.watch(watch);
+  // The worker is asked first, the row written right after: the row's query takes the event loop
+  // for a moment, and the worker's connection is what the browser waits for (the row only has
+  // to be there before the login).
+  const askingWorker = watching.then(async () => {
     if (attachment.isEnded) return; // the browser has already left
     await deps.bus.requestOpen({
       sessionId,
@@ -49,6 +58,13 @@ export async function openNewSession(
       awaitsAdmission: true,
     });
   });
+  const writingRow = watching.then(() =>
+    insertSessionRow(
+      deps.prisma,
+      { id: sessionId, userId: user.id, serverId, cols: size.cols, rows: size.rows, clientIp },
+      deps.limits,
+    ),
+  );
   let admitted = false;
   try {
     const [row] = await Promise.all([writingRow, askingWorker]).catch(async (err: unknown) => {

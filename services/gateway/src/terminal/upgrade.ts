@@ -13,6 +13,7 @@ import { isUuid } from '../http/ids.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { sessionAccess, type SessionAccess } from '../sessions/access.js';
 import { Attachment } from './attachment.js';
+import { EarlyWatch } from './early-watch.js';
 import { attachToSession, openNewSession } from './open.js';
 import { AttachmentRegistry } from './registry.js';
 import type { SessionLimits } from './session-row.js';
@@ -35,7 +36,7 @@ export interface TerminalUpgradeDeps {
 }
 
 type Target =
-  | { kind: 'new'; serverId: string; size: { cols: number; rows: number } }
+  | { kind: 'new'; serverId: string; size: { cols: number; rows: number }; watch: EarlyWatch }
   | { kind: 'attach'; access: SessionAccess };
 
 /** The gateway says no before the upgrade, with an HTTP status. */
@@ -56,7 +57,9 @@ class Refusal extends Error {
  * server exists, the session limits allow it) is decided as its row is written, after the
  * upgrade, and a refusal is told on the socket, where a browser can show it (open.ts). A worker
  * connects to the server meanwhile, and logs in only once the session is admitted: for a
- * refused session the connection goes no further than the key exchange.
+ * refused session the connection goes no further than the key exchange. A new session's
+ * subscription is made while the socket is checked, so that the worker is asked as soon as the
+ * socket opens (EarlyWatch).
  */
 export function attachTerminalSockets(
   httpServer: HttpServer,
@@ -84,19 +87,39 @@ export function attachTerminalSockets(
       new Cookies(req, undefinedResponse).get(SESSION_COOKIE),
     );
     if (!auth) throw new Refusal(401, 'Not logged in');
-    // Independent round trips, at once; every attempt counts against the user's rate.
-    const [target, allowed] = await Promise.all([
-      resolveTarget(url, auth.user),
-      deps.connectThrottle.allow(auth.user.id),
-    ]);
-    if (!allowed) throw new Refusal(429, 'Too many connection attempts');
+    const joining = url.searchParams.get('sessionId');
+    // A new session's subscription is made while the socket is checked (EarlyWatch), and
+    // cancelled if the socket is refused or closes before its attachment takes it.
+    const watch = joining === null ? new EarlyWatch(deps.bus, crypto.randomUUID()) : undefined;
+    if (watch) socket.once('close', () => watch.cancel());
+    try {
+      // Independent round trips, at once; every attempt counts against the user's rate.
+      const [target, allowed] = await Promise.all([
+        watch ? newSessionTarget(url, watch) : attachTarget(joining!, auth.user),
+        deps.connectThrottle.allow(auth.user.id),
+      ]);
+      if (!allowed) throw new Refusal(429, 'Too many connection attempts');
+      upgrade(req, socket, head, auth.user, target);
+    } catch (err) {
+      watch?.cancel();
+      throw err;
+    }
+  }
+
+  function upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    user: User,
+    target: Target,
+  ): void {
     const clientIp = clientAddress(req, deps.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws) => {
       keepAlive(ws);
       const started =
         target.kind === 'new'
-          ? startNew(ws, auth.user, target, clientIp)
-          : startAttach(ws, auth.user, target, clientIp);
+          ? startNew(ws, user, target, clientIp)
+          : startAttach(ws, user, target, clientIp);
       started.catch((err: unknown) => {
         deps.log.error({ err }, 'could not start the terminal');
         ws.close(1011, 'could not start the session');
@@ -104,10 +127,12 @@ export function attachTerminalSockets(
     });
   }
 
-  async function resolveTarget(url: URL, user: User): Promise<Target> {
-    const sessionId = url.searchParams.get('sessionId');
-    if (sessionId !== null)
-      return { kind: 'attach', access: await sessionAccess(deps.prisma, sessionId, user) };
+  async function attachTarget(sessionId: string, user: User): Promise<Target> {
+    return { kind: 'attach', access: await sessionAccess(deps.prisma, sessionId, user) };
+  }
+
+  // Async, so that a refusal comes after the throttle has counted the attempt, as any other.
+  async function newSessionTarget(url: URL, watch: EarlyWatch): Promise<Target> {
     const serverId = url.searchParams.get('serverId') ?? '';
     const size = terminalSizeSchema.safeParse({
       cols: Number(url.searchParams.get('cols') ?? 80),
@@ -117,7 +142,7 @@ export function attachTerminalSockets(
     if (!isUuid(serverId)) throw new Refusal(404, 'Server not found');
     // Whether the server exists and the session limits allow another is decided with the
     // session's row, after the upgrade (open.ts).
-    return { kind: 'new', serverId, size: size.data };
+    return { kind: 'new', serverId, size: size.data, watch };
   }
 
   async function startNew(
@@ -129,11 +154,12 @@ export function attachTerminalSockets(
     const attachment = track(
       ws,
       { userId: user.id, username: user.username, role: 'owner', via: 'owner' },
-      undefined,
+      target.watch.sessionId,
+      { hasOwner: false },
     );
     await openNewSession(
       attachment,
-      { user, serverId: target.serverId, size: target.size, clientIp },
+      { user, serverId: target.serverId, size: target.size, clientIp, watch: target.watch },
       deps,
     );
   }
@@ -149,6 +175,7 @@ export function attachTerminalSockets(
       ws,
       { userId: user.id, username: user.username, role: access.role, via: access.via },
       access.session.id,
+      { hasOwner: true },
     );
     await attachToSession(attachment, access, clientIp, deps);
   }
@@ -156,15 +183,12 @@ export function attachTerminalSockets(
   function track(
     ws: WebSocket,
     who: Omit<Attachment['identity'], 'sessionId'>,
-    sessionId: string | undefined,
+    sessionId: string,
+    { hasOwner }: { hasOwner: boolean },
   ): Attachment {
-    const attachment = new Attachment(
-      ws,
-      { sessionId: sessionId ?? crypto.randomUUID(), ...who },
-      deps,
-    );
+    const attachment = new Attachment(ws, { sessionId, ...who }, deps);
     // An attach goes to a session that already has an owner; a new one has none until accepted.
-    registry.add(attachment, { watchLease: sessionId !== undefined });
+    registry.add(attachment, { watchLease: hasOwner });
     return attachment;
   }
 
