@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,6 +59,47 @@ async function headStarts(): Promise<{ used: number; discarded: number }> {
         metricValue(metrics, 'sallyport_worker_head_starts_total', `outcome="${outcome}"`) ?? 0;
   }
   return counts;
+}
+
+/**
+ * Sends a terminal upgrade request and resets the connection while the gateway checks its login,
+ * which a lock on the login sessions holds up meanwhile.
+ */
+async function upgradeAndResetDuringLogin(): Promise<void> {
+  const db = new pg.Client({ connectionString: cluster.db.url });
+  await db.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query('LOCK TABLE login_sessions IN ACCESS EXCLUSIVE MODE');
+    const url = new URL('/api/terminal', gatewayUrl());
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    socket.write(
+      [
+        `GET ${url.pathname}?serverId=${serverId}&cols=80&rows=24 HTTP/1.1`,
+        `Host: ${url.host}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+        `Origin: ${cluster.admin.origin}`,
+        `Cookie: ${cluster.admin.cookie}`,
+        '\r\n',
+      ].join('\r\n'),
+    );
+    await waitFor(async () => {
+      const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query LIKE '%FROM login_sessions%'`);
+      return rows.length > 0;
+    });
+    socket.resetAndDestroy();
+    await once(socket, 'close');
+    // The reset reached the gateway before this request did, so it has seen it by the answer.
+    expect((await fetch(`${gatewayUrl()}/healthz`)).status).toBe(200);
+  } finally {
+    await db.query('ROLLBACK').catch(() => undefined);
+    await db.end();
+  }
 }
 
 describe('a terminal in distributed mode', () => {
@@ -230,6 +273,9 @@ describe('a terminal in distributed mode', () => {
           }),
         ).rejects.toMatchObject({ status });
       }
+      // A client that goes while its login is checked: its socket has closed before the
+      // subscription could listen for that.
+      await upgradeAndResetDuringLogin();
       // The gateway subscribes on one connection, in order: by the time this session's channel
       // is subscribed, the refused ones have been dropped.
       const term = await open();
@@ -242,6 +288,17 @@ describe('a terminal in distributed mode', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('carries on when a client resets its connection while its login is checked', async () => {
+    const running = await open();
+    await running.waitForControl('ready');
+    await upgradeAndResetDuringLogin(); // it used to take the gateway down
+    const alive = marker('alive');
+    running.type(`echo ${alive}\n`);
+    await running.waitForOutput(`\n${alive}\r\n`);
+    running.type('exit\n');
+    await running.waitForClose();
   });
 
   it('tells the browser "worker lost" within 10 seconds when the owning worker is killed', async () => {

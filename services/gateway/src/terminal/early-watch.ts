@@ -23,7 +23,7 @@ export class EarlyWatch {
   /** The subscription, for the socket's attachment; it rejects once cancelled. */
   take(onMessage: (msg: SessionMessage) => void): Promise<Unsubscribe> {
     if (this.state === 'cancelled')
-      return Promise.reject(new Error('the socket closed before its session was watched'));
+      return Promise.reject(new Error('the subscription was cancelled'));
     this.state = 'taken';
     this.onMessage = onMessage;
     return this.subscribed;

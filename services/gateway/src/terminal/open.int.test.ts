@@ -27,11 +27,11 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
   function open(socket: BrowserSocket, server = serverId) {
     const bus = new SessionBus(createMemoryTransport());
     const requestOpen = vi.spyOn(bus, 'requestOpen');
-    const watch = new EarlyWatch(bus, randomUUID());
+    const subscription = new EarlyWatch(bus, randomUUID());
     const attachment = new Attachment(
       socket.asWebSocket,
       {
-        sessionId: watch.sessionId,
+        sessionId: subscription.sessionId,
         userId: user.id,
         username: user.username,
         role: 'owner',
@@ -46,7 +46,7 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
     );
     const opened = openNewSession(
       attachment,
-      { user, serverId: server, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1', watch },
+      { user, serverId: server, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1', subscription },
       { bus, prisma, openTimeoutMs: 60_000, limits: { maxPerUser: 10, maxTotal: 100 } },
     );
     const row = () => prisma.terminalSession.findUnique({ where: { id: attachment.sessionId } });

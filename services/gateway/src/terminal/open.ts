@@ -30,15 +30,15 @@ export async function openNewSession(
     size: { cols: number; rows: number };
     clientIp: string;
     /** The session's subscription, made while the socket was checked. */
-    watch: EarlyWatch;
+    subscription: EarlyWatch;
   },
   deps: OpenDeps,
 ): Promise<void> {
-  const { user, serverId, size, clientIp, watch } = open;
+  const { user, serverId, size, clientIp, subscription } = open;
   const sessionId = attachment.sessionId;
   const accepted = noteAcceptance(attachment); // before the worker is asked: it may answer at once
   // Usually done by now: the subscription was made while the socket was checked.
-  const watching = attachment.watch(watch);
+  const watching = attachment.watch(subscription);
   // The worker is asked first, the row written right after: the row's query takes the event loop
   // for a moment, and the worker's connection is what the browser waits for (the row only has
   // to be there before the login).
@@ -68,8 +68,8 @@ export async function openNewSession(
   let admitted = false;
   try {
     const [row] = await Promise.all([writingRow, askingWorker]).catch(async (err: unknown) => {
-      // The bus or the database failed: a row written meanwhile must not count against the
-      // limits forever.
+      // The request or the row failed (a failed subscription writes no row): a row written
+      // meanwhile must not count against the limits forever.
       const written = await writingRow.catch(() => undefined);
       if (written?.created)
         await endUnstarted(deps.prisma, sessionId, 'error', 'the session bus was unreachable');

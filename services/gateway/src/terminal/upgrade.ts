@@ -36,7 +36,12 @@ export interface TerminalUpgradeDeps {
 }
 
 type Target =
-  | { kind: 'new'; serverId: string; size: { cols: number; rows: number }; watch: EarlyWatch }
+  | {
+      kind: 'new';
+      serverId: string;
+      size: { cols: number; rows: number };
+      subscription: EarlyWatch;
+    }
   | { kind: 'attach'; access: SessionAccess };
 
 /** The gateway says no before the upgrade, with an HTTP status. */
@@ -69,6 +74,10 @@ export function attachTerminalSockets(
   const registry = new AttachmentRegistry(deps.bus, deps.prisma, deps.log);
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its error listener off a socket it hands over for an upgrade, and ws adds its own
+    // only once the checks below are done: a client that resets the connection meanwhile would
+    // otherwise crash the gateway.
+    socket.on('error', () => socket.destroy());
     accept(req, socket, head).catch((err: unknown) => {
       if (err instanceof Refusal) return refuse(socket, err.status, err.text);
       if (isAppError(err) && err.expose) return refuse(socket, err.status, err.message);
@@ -87,21 +96,25 @@ export function attachTerminalSockets(
       new Cookies(req, undefinedResponse).get(SESSION_COOKIE),
     );
     if (!auth) throw new Refusal(401, 'Not logged in');
+    if (socket.destroyed) return; // the client went during the login check
     const joining = url.searchParams.get('sessionId');
     // A new session's subscription is made while the socket is checked (EarlyWatch), and
-    // cancelled if the socket is refused or closes before its attachment takes it.
-    const watch = joining === null ? new EarlyWatch(deps.bus, crypto.randomUUID()) : undefined;
-    if (watch) socket.once('close', () => watch.cancel());
+    // cancelled if the socket is refused or closes before its attachment takes it (ws closes a
+    // socket it does not upgrade). Like the login check, it costs every attempt, even one the
+    // rate limit refuses: the limit spares the servers, not Redis.
+    const subscription =
+      joining === null ? new EarlyWatch(deps.bus, crypto.randomUUID()) : undefined;
+    if (subscription) socket.once('close', () => subscription.cancel());
     try {
       // Independent round trips, at once; every attempt counts against the user's rate.
       const [target, allowed] = await Promise.all([
-        watch ? newSessionTarget(url, watch) : attachTarget(joining!, auth.user),
+        subscription ? newSessionTarget(url, subscription) : attachTarget(joining!, auth.user),
         deps.connectThrottle.allow(auth.user.id),
       ]);
       if (!allowed) throw new Refusal(429, 'Too many connection attempts');
       upgrade(req, socket, head, auth.user, target);
     } catch (err) {
-      watch?.cancel();
+      subscription?.cancel();
       throw err;
     }
   }
@@ -132,7 +145,7 @@ export function attachTerminalSockets(
   }
 
   // Async, so that a refusal comes after the throttle has counted the attempt, as any other.
-  async function newSessionTarget(url: URL, watch: EarlyWatch): Promise<Target> {
+  async function newSessionTarget(url: URL, subscription: EarlyWatch): Promise<Target> {
     const serverId = url.searchParams.get('serverId') ?? '';
     const size = terminalSizeSchema.safeParse({
       cols: Number(url.searchParams.get('cols') ?? 80),
@@ -142,7 +155,7 @@ export function attachTerminalSockets(
     if (!isUuid(serverId)) throw new Refusal(404, 'Server not found');
     // Whether the server exists and the session limits allow another is decided with the
     // session's row, after the upgrade (open.ts).
-    return { kind: 'new', serverId, size: size.data, watch };
+    return { kind: 'new', serverId, size: size.data, subscription };
   }
 
   async function startNew(
@@ -154,12 +167,18 @@ export function attachTerminalSockets(
     const attachment = track(
       ws,
       { userId: user.id, username: user.username, role: 'owner', via: 'owner' },
-      target.watch.sessionId,
+      target.subscription.sessionId,
       { hasOwner: false },
     );
     await openNewSession(
       attachment,
-      { user, serverId: target.serverId, size: target.size, clientIp, watch: target.watch },
+      {
+        user,
+        serverId: target.serverId,
+        size: target.size,
+        clientIp,
+        subscription: target.subscription,
+      },
       deps,
     );
   }
