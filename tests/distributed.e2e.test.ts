@@ -12,6 +12,7 @@ import { startDistributed, type Distributed } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 import { ApiClient } from './support/api.js';
 import { metricValue } from './support/metrics.js';
+import { refuseWrites } from './support/refused-writes.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 // Distributed mode for real: a gateway and session workers as separate processes, meeting on
@@ -130,11 +131,13 @@ describe('a terminal in distributed mode', () => {
     // written (the worker writes that event while it connects).
     const db = new pg.Client({ connectionString: cluster.db.url });
     await db.connect();
+    const restore = await refuseWrites((sql) => db.query(sql), {
+      name: 'refuse_session_start',
+      table: 'audit_events',
+      event: 'INSERT',
+      when: `NEW.action = 'session.start'`,
+    });
     try {
-      await db.query(`CREATE FUNCTION refuse_session_start() RETURNS trigger LANGUAGE plpgsql
-        AS $$ BEGIN RAISE EXCEPTION 'the audit log is unavailable'; END $$`);
-      await db.query(`CREATE TRIGGER refuse_session_start BEFORE INSERT ON audit_events
-        FOR EACH ROW WHEN (NEW.action = 'session.start') EXECUTE FUNCTION refuse_session_start()`);
       const endedBefore = await sessionsEndedWithError();
       const refused = await open();
       expect(await refused.waitForControl('exit')).toMatchObject({ reason: 'error' });
@@ -152,8 +155,7 @@ describe('a terminal in distributed mode', () => {
       const audit = await cluster.admin.request('GET', `/api/audit?sessionId=${refused.sessionId}`);
       expect(audit.body.events).toEqual([]);
     } finally {
-      await db.query('DROP TRIGGER IF EXISTS refuse_session_start ON audit_events');
-      await db.query('DROP FUNCTION IF EXISTS refuse_session_start()');
+      await restore();
       await db.end();
     }
 
@@ -162,6 +164,37 @@ describe('a terminal in distributed mode', () => {
     await running.waitForOutput(`\n${still}\r\n`);
     running.type('exit\n');
     await running.waitForClose();
+  });
+
+  it('serves a session whose row cannot be marked active, and the worker carries on', async () => {
+    const db = new pg.Client({ connectionString: cluster.db.url });
+    await db.connect();
+    const restore = await refuseWrites((sql) => db.query(sql), {
+      name: 'refuse_active',
+      table: 'terminal_sessions',
+      event: 'UPDATE',
+      when: `NEW.status = 'active'`,
+    });
+    try {
+      const term = await open();
+      await term.waitForControl('ready');
+      const typed = marker('typed');
+      term.type(`echo ${typed}\n`);
+      await term.waitForOutput(`\n${typed}\r\n`);
+      expect(await cluster.admin.session(term.sessionId)).toMatchObject({ connectedAt: null });
+      term.type('exit\n');
+      await term.waitForClose();
+    } finally {
+      await restore();
+      await db.end();
+    }
+    // Both workers still serve sessions (each takes one at a time).
+    const [first, second] = await Promise.all([open(), open()]);
+    for (const term of [first, second]) {
+      await term.waitForControl('ready');
+      term.type('exit\n');
+      await term.waitForClose();
+    }
   });
 
   it('gives up at its deadline, never logging in, on a session its gateway never admits', async () => {

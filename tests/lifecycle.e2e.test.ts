@@ -1,11 +1,14 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, spawnService, type ServiceHandle } from './harness/processes.js';
+import { freePort, spawnService, waitFor, type ServiceHandle } from './harness/processes.js';
 import { createTestDatabase, type TestDatabase } from './harness/postgres.js';
 import { startSshd } from './harness/sshd.js';
 import { ApiClient } from './support/api.js';
+import { metricValue } from './support/metrics.js';
 import { startEmbedded } from './support/sallyport.js';
 import { sshdServer } from './support/target.js';
 import { TerminalClient } from './support/terminal-client.js';
@@ -263,22 +266,63 @@ describe('session limits', () => {
 });
 
 describe('the smallest flow window', () => {
+  const openTerminal = async (sp: Awaited<ReturnType<typeof startEmbedded>>) => {
+    const server = await sp.admin.createServer(sshdServer(inject('sshd')));
+    const term = await TerminalClient.open(
+      sp.url,
+      { serverId: server.id },
+      { cookie: sp.admin.cookie, origin: sp.admin.origin },
+      { render: false },
+    );
+    await term.waitForControl('ready');
+    return term;
+  };
+
   it('lets a flood through, the shell paused and resumed over and over', async () => {
     const sp = await startEmbedded({ SALLYPORT_FLOW_WINDOW_BYTES: String(64 * 1024) });
     try {
-      const server = await sp.admin.createServer(sshdServer(inject('sshd')));
-      const term = await TerminalClient.open(
-        sp.url,
-        { serverId: server.id },
-        { cookie: sp.admin.cookie, origin: sp.admin.origin },
-        { render: false },
-      );
-      await term.waitForControl('ready');
+      const term = await openTerminal(sp);
       // 8 MB is 128 windows: the shell is paused and resumed over and over.
       term.type(`head -c 8000000 /dev/zero | tr '\\0' x; echo; echo flood-done\n`);
       await term.waitForOutput('\nflood-done\r\n', 60_000);
       term.sendControl({ type: 'close' });
       await term.waitForControl('exit');
+    } finally {
+      await sp.stop();
+    }
+  });
+
+  it('delivers the output and exit code of a shell that exits while paused', async () => {
+    const sp = await startEmbedded({ SALLYPORT_FLOW_WINDOW_BYTES: String(64 * 1024) });
+    try {
+      const term = await openTerminal(sp);
+      term.type('echo pid=$$\n');
+      await term.waitForOutput(/pid=\d+\r\n/);
+      const shellPid = /pid=(\d+)\r\n/.exec(term.output)![1]!;
+      // A browser that stops reading: the shell is paused after one window of its output, and
+      // exits once the rest has gone into the connection's buffers.
+      term.pauseReading();
+      term.type(`head -c 256000 /dev/zero | tr '\\0' x; exit 7\n`);
+      await waitFor(() => !existsSync(`/proc/${shellPid}`), {
+        description: 'the shell to exit',
+      });
+      // Keys for a shell that has gone, while its output waits to be read, go nowhere: they
+      // are not counted as input.
+      const typedIn = async () =>
+        metricValue(
+          await (await fetch(`${sp.url}/metrics`)).text(),
+          'sallyport_worker_terminal_bytes_total',
+          'direction="in"',
+        );
+      const before = await typedIn();
+      for (let i = 0; i < 10; i++) {
+        term.type('x');
+        await sleep(50);
+      }
+      term.resumeReading();
+      expect(await term.waitForControl('exit')).toMatchObject({ reason: 'exit', code: 7 });
+      expect(term.output).toMatch(/x{60000}/);
+      expect(await typedIn()).toBe(before);
     } finally {
       await sp.stop();
     }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SessionBus, createRedisTransport } from '@sallyport/bus';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { REDIS_URL } from './harness/redis.js';
@@ -8,6 +9,7 @@ import { ApiClient } from './support/api.js';
 import { startDistributed, startEmbedded } from './support/sallyport.js';
 import { marker, sshdServer } from './support/target.js';
 import { metricValue } from './support/metrics.js';
+import { refuseWrites } from './support/refused-writes.js';
 import { TerminalClient } from './support/terminal-client.js';
 
 // Shared and resumable sessions, as users meet them: several people on one session through
@@ -28,6 +30,8 @@ interface Cluster {
   admin: ApiClient;
   /** Where the session workers' metrics are (the one process, embedded). */
   metricsUrls: string[];
+  /** The database the services share (distributed only). */
+  dbUrl?: string;
   /** Puts a message on the bus the way a gateway would (distributed only). */
   busInput?: SessionBus;
   /** Distributed only: the service processes and Redis, and ways to kill a service. */
@@ -53,6 +57,7 @@ const modes: Array<{ name: string; distributed: boolean; start(): Promise<Cluste
         gatewayB: c.gateways[1]!.url!,
         admin: c.admin,
         metricsUrls: c.workers.map((w) => `${w.url!}/metrics`),
+        dbUrl: c.db.url,
         busInput: new SessionBus(transport),
         pids: () => [...c.gateways, ...c.workers].map((p) => p.proc.pid!).concat(redisPid()),
         killWorker: (id) => c.workers.find((w) => w.name === `worker-${id}`)!.kill('SIGKILL'),
@@ -345,6 +350,38 @@ describe.each(modes)('sharing in $name mode', (mode) => {
     owner.sendControl({ type: 'close' });
     await owner.waitForControl('exit');
   });
+
+  it.runIf(mode.distributed)(
+    'hands control over even when the database cannot record it',
+    async () => {
+      const db = new pg.Client({ connectionString: cluster.dbUrl });
+      await db.connect();
+      const restore = await refuseWrites((sql) => db.query(sql), {
+        name: 'refuse_role_change',
+        table: 'session_participants',
+        event: 'UPDATE',
+        when: 'NEW.role IS DISTINCT FROM OLD.role',
+      });
+      try {
+        const owner = await ownerOn(cluster.gatewayA);
+        const vera = await joinWith(
+          'vera',
+          cluster.gatewayB,
+          (await share(owner.sessionId, { mode: 'view' })).token,
+        );
+        owner.sendControl({ type: 'control-grant', userId: users.vera.id });
+        await vera.term.waitForControl('role', 5_000, (m) => m.role === 'control');
+        const typed = marker('vera-typed');
+        vera.term.type(`echo ${typed}\n`);
+        await owner.waitForOutput(`\n${typed}\r\n`);
+        owner.sendControl({ type: 'close' });
+        await owner.waitForControl('exit');
+      } finally {
+        await restore();
+        await db.end();
+      }
+    },
+  );
 
   it('revoking a share disconnects its joiners within 5 s; dead links fail alike and open nothing else', async () => {
     const owner = await ownerOn(cluster.gatewayA);

@@ -27,6 +27,17 @@ afterAll(async () => {
   await db.close();
 });
 
+/** The test user with its password, at `host` (resolved to 127.0.0.1) on `port`. */
+function targetAt(port: number, host = '127.0.0.1') {
+  return {
+    host,
+    address: '127.0.0.1',
+    port,
+    username: sshd.user,
+    auth: { password: sshd.password },
+  };
+}
+
 /**
  * A relay in front of sshd that tells when the server's greeting has gone through it, and how
  * many connections it took.
@@ -63,16 +74,13 @@ async function greetingRelay() {
 
 describe.each([false, true])('connectSsh, reads paced: %s', (paceReads) => {
   const connect = (port: number, pinned: Promise<KnownHost | null>) =>
-    connectSsh(
-      {
-        host: '127.0.0.1',
-        address: '127.0.0.1',
-        port,
-        username: sshd.user,
-        auth: { password: sshd.password },
-      },
-      { knownHosts, pinned, connectTimeoutMs: 5_000, keepaliveIntervalMs: 0, paceReads },
-    );
+    connectSsh(targetAt(port), {
+      knownHosts,
+      pinned,
+      connectTimeoutMs: 5_000,
+      keepaliveIntervalMs: 0,
+      paceReads,
+    });
 
   it('logs in when the pinned key is read at once', async () => {
     const result = await connect(sshd.port, knownHosts.pinned('127.0.0.1', sshd.port));
@@ -126,23 +134,14 @@ describe('connectSsh with the login decided while it connects', () => {
     loginWhen: Promise<boolean>,
     options: Partial<ConnectOptions> = {},
   ) =>
-    connectSsh(
-      {
-        host,
-        address: '127.0.0.1',
-        port: sshd.port,
-        username: sshd.user,
-        auth: { password: sshd.password },
-      },
-      {
-        knownHosts,
-        pinned: knownHosts.pinned(host, sshd.port),
-        connectTimeoutMs: 5_000,
-        keepaliveIntervalMs: 0,
-        loginWhen,
-        ...options,
-      },
-    );
+    connectSsh(targetAt(sshd.port, host), {
+      knownHosts,
+      pinned: knownHosts.pinned(host, sshd.port),
+      connectTimeoutMs: 5_000,
+      keepaliveIntervalMs: 0,
+      loginWhen,
+      ...options,
+    });
 
   it('sends the password only once the login is confirmed, and says when it starts', async () => {
     const before = sshd.logins();
@@ -205,23 +204,14 @@ describe('connectSsh with the login decided while it connects', () => {
 
 describe('connectSsh with a head start', () => {
   const connect = (port: number, headStart: StartedSocket) =>
-    connectSsh(
-      {
-        host: 'head-start.test',
-        address: '127.0.0.1',
-        port,
-        username: sshd.user,
-        auth: { password: sshd.password },
-      },
-      {
-        knownHosts,
-        pinned: knownHosts.pinned('head-start.test', port),
-        connectTimeoutMs: 5_000,
-        keepaliveIntervalMs: 0,
-        paceReads: true,
-        headStart,
-      },
-    );
+    connectSsh(targetAt(port, 'head-start.test'), {
+      knownHosts,
+      pinned: knownHosts.pinned('head-start.test', port),
+      connectTimeoutMs: 5_000,
+      keepaliveIntervalMs: 0,
+      paceReads: true,
+      headStart,
+    });
 
   it('logs in over a head start that goes to the target, with no other connection', async () => {
     const relay = await greetingRelay();
@@ -273,6 +263,49 @@ describe('connectSsh with a head start', () => {
       expect(accepted).toHaveLength(0);
     } finally {
       late.close();
+    }
+  });
+});
+
+describe('connectSsh to a port that does not speak SSH', () => {
+  // ssh2 reports each of these failures twice, the second time once the socket has closed: the
+  // test waits for that close, and vitest fails it on an error that nothing handled.
+  const connect = (port: number) =>
+    connectSsh(targetAt(port), {
+      knownHosts,
+      pinned: Promise.resolve(null),
+      connectTimeoutMs: 500,
+      keepaliveIntervalMs: 0,
+    });
+
+  it('gives up with a timeout when the server accepts and says nothing', async () => {
+    const listener = await tcpListener();
+    try {
+      expect(await connect(listener.port)).toEqual({
+        ok: false,
+        reason: 'timeout',
+        message: `timed out connecting to 127.0.0.1:${listener.port}`,
+      });
+      await new Promise((resolve) => listener.accepted[0]!.once('close', resolve).resume());
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      listener.close();
+    }
+  });
+
+  it('says the connection was reset when the server resets it before its greeting', async () => {
+    // Reset on the client's greeting: ssh2 has the connection by then.
+    const server = createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    const port = await listenOnLoopback(server);
+    try {
+      expect(await connect(port)).toEqual({
+        ok: false,
+        reason: 'connect_failed',
+        message: `connection to 127.0.0.1:${port} was reset`,
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      server.close();
     }
   });
 });

@@ -138,7 +138,13 @@ function handshake(
         hostKey: verdict as HostKeyVerdict & { kind: 'match' | 'pinned' },
       });
     });
-    client.once('error', (err: Error & { level?: string; code?: string }) => {
+    // Listened to for good, not once: ssh2 can report one failure twice (a timeout or a reset
+    // before the greeting is followed by "Connection lost before handshake" when the socket
+    // closes), and an error with no listener would take the process down.
+    let failed = false;
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (failed) return;
+      failed = true;
       client.end();
       if (calledOff)
         return resolve({

@@ -330,7 +330,9 @@ export class TerminalSession {
             : `exited with code ${code ?? 'unknown'}`;
           void this.end('exit', `the shell ${how}`);
         });
-        void this.markActive(ready);
+        this.markActive(ready).catch((err: unknown) =>
+          this.log.warn({ err }, 'could not mark the session active'),
+        );
       },
     );
     oneSessionOnly(client);
@@ -341,7 +343,7 @@ export class TerminalSession {
     hostKeyPinned: boolean;
   }): Promise<void> {
     this.deps.metrics.sessionsOpen.inc();
-    await this.deps.bus.publish(this.id, { type: 'ready', ...ready });
+    await this.publish({ type: 'ready', ...ready });
     await this.publishParticipants();
     await this.deps.prisma.terminalSession.updateMany({
       where: { id: this.id, endedAt: null },
@@ -419,7 +421,10 @@ export class TerminalSession {
   private onInput(msg: InputMessage): void {
     switch (msg.type) {
       case 'input':
-        if (!this.channel) return;
+        // Not writable once the shell has gone, while its output may still be on its way (ssh2
+        // holds the channel's close back until that output is read): keys go nowhere then, and
+        // are neither counted nor recorded.
+        if (!this.channel?.writable) return;
         if (!this.participants.canWrite(msg.userId)) return this.refuse(msg.userId, 'input');
         this.bytesIn += msg.data.length;
         this.deps.metrics.bytes.inc({ direction: 'in' }, msg.data.length);
@@ -452,7 +457,9 @@ export class TerminalSession {
         if (this.participants.has(msg.attachId)) void this.sendSnapshot(msg.attachId);
         return;
       case 'control':
-        void this.onControl(msg);
+        this.onControl(msg).catch((err: unknown) =>
+          this.log.warn({ err, action: msg.action }, 'could not record a change of control'),
+        );
         return;
       case 'recording-failed':
         this.recordingFailed(msg.message);

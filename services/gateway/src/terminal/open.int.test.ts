@@ -6,6 +6,7 @@ import type { Database, User } from '@sallyport/db';
 import { createLogger } from '@sallyport/log';
 import { createServerRow, databaseKinds } from '../../../../tests/harness/databases.js';
 import { BrowserSocket } from '../../../../tests/support/browser-socket.js';
+import { refuseWrites } from '../../../../tests/support/refused-writes.js';
 import { createGatewayMetrics } from '../metrics.js';
 import { Attachment } from './attachment.js';
 import { EarlyWatch } from './early-watch.js';
@@ -24,7 +25,7 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
   });
 
   /** openNewSession for a browser socket, and what the gateway asked of the workers. */
-  function open(socket: BrowserSocket, server = serverId) {
+  function open(socket: BrowserSocket, server = serverId, openTimeoutMs = 60_000) {
     const bus = new SessionBus(createMemoryTransport());
     const requestOpen = vi.spyOn(bus, 'requestOpen');
     const subscription = new EarlyWatch(bus, randomUUID());
@@ -47,7 +48,13 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
     const opened = openNewSession(
       attachment,
       { user, serverId: server, size: { cols: 80, rows: 24 }, clientIp: '192.0.2.1', subscription },
-      { bus, prisma, openTimeoutMs: 60_000, limits: { maxPerUser: 10, maxTotal: 100 } },
+      {
+        bus,
+        prisma,
+        openTimeoutMs,
+        limits: { maxPerUser: 10, maxTotal: 100 },
+        log: createLogger('test', { level: 'silent' }),
+      },
     );
     const row = () => prisma.terminalSession.findUnique({ where: { id: attachment.sessionId } });
     const admission = () => bus.admission(attachment.sessionId);
@@ -75,6 +82,34 @@ describe.each(databaseKinds)('opening a new terminal session on $name', (kind) =
     ]);
     expect(await row()).toBeNull();
     expect(await admission()).toBe(false);
+  });
+
+  it('tells the browser when no worker takes the session, even if its row cannot be ended', async () => {
+    // Nothing answers on this bus: the open times out.
+    const restore = await refuseWrites((sql) => prisma.$executeRawUnsafe(sql), {
+      name: 'refuse_timeout',
+      table: 'terminal_sessions',
+      event: 'UPDATE',
+      when: `NEW.end_reason = 'timeout'`,
+    });
+    try {
+      const socket = new BrowserSocket();
+      const { opened, row } = open(socket, serverId, 1000);
+      await opened;
+      await vi.waitFor(() => expect(socket.control.at(-1)).toMatchObject({ type: 'exit' }), {
+        timeout: 10_000,
+      });
+      expect(socket.control.at(-1)).toEqual({
+        type: 'exit',
+        reason: 'timeout',
+        message: 'no session worker took the session within 1 s',
+        code: null,
+        signal: null,
+      });
+      expect(await row()).toMatchObject({ status: 'pending', endedAt: null });
+    } finally {
+      await restore();
+    }
   });
 
   it('asks no worker, refuses it, and ends the row when the browser leaves while it is written', async () => {

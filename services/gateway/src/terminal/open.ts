@@ -1,5 +1,6 @@
 import { appendAuditEvent, type PrismaClient, type User } from '@sallyport/db';
 import type { SessionBus } from '@sallyport/bus';
+import type { Logger } from '@sallyport/log';
 import type { SessionAccess } from '../sessions/access.js';
 import type { Attachment } from './attachment.js';
 import type { EarlyWatch } from './early-watch.js';
@@ -10,6 +11,7 @@ interface OpenDeps {
   prisma: PrismaClient;
   openTimeoutMs: number;
   limits: SessionLimits;
+  log: Logger;
 }
 
 /**
@@ -136,6 +138,12 @@ function endIfNotAccepted(attachment: Attachment, accepted: () => boolean, deps:
         where: { id: attachment.sessionId, endedAt: null },
         data: { status: 'ended', endedAt: new Date(), endReason: 'timeout', endMessage: message },
       })
+      .catch((err: unknown) =>
+        deps.log.error(
+          { err, sessionId: attachment.sessionId },
+          'could not end an unopened session',
+        ),
+      )
       .finally(() =>
         attachment.finish({ type: 'exit', reason: 'timeout', message, code: null, signal: null }),
       );
