@@ -129,9 +129,7 @@ describe('a terminal in distributed mode', () => {
     await running.waitForControl('ready');
     // A trigger that refuses every session.start stands in for an audit log that cannot be
     // written (the worker writes that event while it connects).
-    const db = new pg.Client({ connectionString: cluster.db.url });
-    await db.connect();
-    const restore = await refuseWrites((sql) => db.query(sql), {
+    const restore = await refuseWrites(cluster.db.url, {
       name: 'refuse_session_start',
       table: 'audit_events',
       event: 'INSERT',
@@ -156,7 +154,6 @@ describe('a terminal in distributed mode', () => {
       expect(audit.body.events).toEqual([]);
     } finally {
       await restore();
-      await db.end();
     }
 
     const still = marker('still');
@@ -167,9 +164,7 @@ describe('a terminal in distributed mode', () => {
   });
 
   it('serves a session whose row cannot be marked active, and the worker carries on', async () => {
-    const db = new pg.Client({ connectionString: cluster.db.url });
-    await db.connect();
-    const restore = await refuseWrites((sql) => db.query(sql), {
+    const restore = await refuseWrites(cluster.db.url, {
       name: 'refuse_active',
       table: 'terminal_sessions',
       event: 'UPDATE',
@@ -186,7 +181,6 @@ describe('a terminal in distributed mode', () => {
       await term.waitForClose();
     } finally {
       await restore();
-      await db.end();
     }
     // Both workers still serve sessions (each takes one at a time).
     const [first, second] = await Promise.all([open(), open()]);

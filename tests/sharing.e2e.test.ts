@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SessionBus, createRedisTransport } from '@sallyport/bus';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from './harness/processes.js';
 import { REDIS_URL } from './harness/redis.js';
@@ -354,9 +353,7 @@ describe.each(modes)('sharing in $name mode', (mode) => {
   it.runIf(mode.distributed)(
     'hands control over even when the database cannot record it',
     async () => {
-      const db = new pg.Client({ connectionString: cluster.dbUrl });
-      await db.connect();
-      const restore = await refuseWrites((sql) => db.query(sql), {
+      const restore = await refuseWrites(cluster.dbUrl!, {
         name: 'refuse_role_change',
         table: 'session_participants',
         event: 'UPDATE',
@@ -378,7 +375,6 @@ describe.each(modes)('sharing in $name mode', (mode) => {
         await owner.waitForControl('exit');
       } finally {
         await restore();
-        await db.end();
       }
     },
   );

@@ -1,3 +1,5 @@
+import pg from 'pg';
+
 /** What a failing database looks like to one kind of write: an error, for every row it matches. */
 export interface RefusedWrite {
   name: string;
@@ -7,23 +9,39 @@ export interface RefusedWrite {
   when: string;
 }
 
-/** Anything that runs SQL: a pg client, or a Prisma client's $executeRawUnsafe. */
+/** Anything that runs SQL, such as a Prisma client's $executeRawUnsafe. */
 type Execute = (sql: string) => Promise<unknown>;
 
 /**
  * Makes the database refuse the write with a trigger; resolves with a function that takes the
- * trigger away. For tests of what a service does when a write it depends on fails.
+ * trigger away. For tests of what a service does when a write it depends on fails. Given a
+ * database URL, it connects for the trigger's lifetime.
  */
 export async function refuseWrites(
-  execute: Execute,
+  database: string | Execute,
   { name, table, event, when }: RefusedWrite,
 ): Promise<() => Promise<void>> {
-  await execute(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql
-    AS $$ BEGIN RAISE EXCEPTION 'the database refused the write (${name})'; END $$`);
-  await execute(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table}
-    FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION ${name}()`);
+  let client: pg.Client | undefined;
+  if (typeof database === 'string') {
+    client = new pg.Client({ connectionString: database });
+    await client.connect();
+  }
+  const execute = client ? (sql: string) => client.query(sql) : (database as Execute);
+  try {
+    await execute(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql
+      AS $$ BEGIN RAISE EXCEPTION 'the database refused the write (${name})'; END $$`);
+    await execute(`CREATE TRIGGER ${name} BEFORE ${event} ON ${table}
+      FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION ${name}()`);
+  } catch (err) {
+    await client?.end();
+    throw err;
+  }
   return async () => {
-    await execute(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
-    await execute(`DROP FUNCTION IF EXISTS ${name}()`);
+    try {
+      await execute(`DROP TRIGGER IF EXISTS ${name} ON ${table}`);
+      await execute(`DROP FUNCTION IF EXISTS ${name}()`);
+    } finally {
+      await client?.end();
+    }
   };
 }
