@@ -88,9 +88,12 @@ async function upgradeAndResetDuringLogin(): Promise<void> {
         '\r\n',
       ].join('\r\n'),
     );
+    // Found by its lock, not by its text: a connection held up before its query has started
+    // (as its statement is prepared) shows as idle, with its previous query, in pg_stat_activity.
     await waitFor(async () => {
-      const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND query LIKE '%FROM login_sessions%'`);
+      const { rows } = await db.query(`SELECT 1 FROM pg_locks l
+        JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'login_sessions' AND NOT l.granted`);
       return rows.length > 0;
     });
     socket.resetAndDestroy();
