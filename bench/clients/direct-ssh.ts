@@ -1,6 +1,7 @@
 // The baseline: a shell over a direct ssh2 connection to the same sshd, with the options the
 // session worker uses (same library, same PTY request, keepalive on), so the difference between
 // this and Sallyport is exactly what Sallyport adds.
+import { connect } from 'node:net';
 import ssh2, { type ClientChannel } from 'ssh2';
 import { oneSessionOnly } from '@sallyport/ssh';
 import type { SshdInfo } from '../../tests/harness/sshd.js';
@@ -21,6 +22,8 @@ export function openDirect(
 ): Promise<BenchTerminal> {
   const startedAt = performance.now();
   const client = new ssh2.Client();
+  // Made here, not by ssh2, as the session worker makes it: oneSessionOnly needs it.
+  const socket = connect(target.port, target.host);
   const phases: Record<string, number> = {};
   return new Promise<BenchTerminal>((resolve, reject) => {
     const fail = (err: Error): void => {
@@ -30,9 +33,11 @@ export function openDirect(
     client.once('error', fail);
     client.once('ready', () => {
       phases.authenticated = performance.now();
+      const shellOpened = oneSessionOnly(client, socket); // as the session worker does
       client.shell(
         { term: 'xterm-256color', cols: options.cols ?? 80, rows: options.rows ?? 24 },
         (err, channel) => {
+          shellOpened();
           if (err) return fail(err);
           phases.shell = performance.now();
           client.removeListener('error', fail);
@@ -44,11 +49,9 @@ export function openDirect(
           );
         },
       );
-      oneSessionOnly(client); // as the session worker does
     });
     client.connect({
-      host: target.host,
-      port: target.port,
+      sock: socket,
       username: target.user,
       password: target.password,
       readyTimeout: CONNECT_TIMEOUT_MS,

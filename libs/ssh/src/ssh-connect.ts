@@ -23,7 +23,13 @@ export type ConnectFailure =
   'connect_failed' | 'auth_failed' | 'host_key_mismatch' | 'target_denied' | 'timeout';
 
 export type ConnectResult =
-  | { ok: true; client: SshClient; hostKey: HostKeyVerdict & { kind: 'match' | 'pinned' } }
+  | {
+      ok: true;
+      client: SshClient;
+      /** The TCP connection under the client (see oneSessionOnly). */
+      socket: Socket;
+      hostKey: HostKeyVerdict & { kind: 'match' | 'pinned' };
+    }
   | { ok: false; reason: ConnectFailure; message: string; hostKey?: HostKeyVerdict };
 
 export interface ConnectOptions {
@@ -135,6 +141,7 @@ function handshake(
       resolve({
         ok: true,
         client,
+        socket,
         hostKey: verdict as HostKeyVerdict & { kind: 'match' | 'pinned' },
       });
     });

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { ClientChannel, Client as SshClient } from 'ssh2';
 import type { EndReason, InputMessage, OpenRequest, SessionBus } from '@sallyport/bus';
 import { appendAuditEvent, type PrismaClient, type Server } from '@sallyport/db';
@@ -307,14 +308,19 @@ export class TerminalSession {
       () =>
         void this.end('connect_failed', `the connection to ${server.host}:${server.port} was lost`),
     );
-    this.openShell(ready);
+    this.openShell(ready, result.socket);
   }
 
-  private openShell(ready: { hostKeyFingerprint: string; hostKeyPinned: boolean }): void {
+  private openShell(
+    ready: { hostKeyFingerprint: string; hostKeyPinned: boolean },
+    socket: Socket,
+  ): void {
     const client = this.client!;
+    const shellOpened = oneSessionOnly(client, socket);
     client.shell(
       { term: 'xterm-256color', cols: this.size.cols, rows: this.size.rows },
       (err, channel) => {
+        shellOpened();
         if (err) return void this.end('error', `the server refused a shell: ${err.message}`);
         if (this.ending) return void channel.close();
         this.channel = channel;
@@ -335,7 +341,6 @@ export class TerminalSession {
         );
       },
     );
-    oneSessionOnly(client);
   }
 
   private async markActive(ready: {

@@ -52,13 +52,14 @@ export async function openSftp(
       client.end();
       reject(new AppError('gateway_timeout', `${where} did not start SFTP in time`));
     }, deps.opTimeoutMs);
+    const sftpOpened = oneSessionOnly(client, result.socket);
     client.sftp((err, sftp) => {
+      sftpOpened();
       clearTimeout(timer);
       if (!err) return resolve(sftp);
       client.end();
       reject(new AppError('bad_gateway', `${where} refused SFTP: ${err.message}`));
     });
-    oneSessionOnly(client);
   });
   return new SftpConnection(client, sftp, {
     where,
