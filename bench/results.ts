@@ -34,6 +34,8 @@ export interface RawResults {
   connect: PerContender<number[][]>;
   /** Every connect sample's milestones (ms since the start), for the breakdown. */
   connectPhases: PerContender<Record<string, number>[]>;
+  /** Per round, the open → first byte samples (ms) with a key login instead of a password. */
+  connectKey?: PerContender<number[][]>;
   /** Per round, the echo latency samples (ms). */
   echo: PerContender<number[][]>;
   /** The warm-up round's echo samples (ms): the services in their first minute of typing. */
@@ -57,6 +59,7 @@ export function emptyResults(meta: RunMeta): RawResults {
     meta,
     connect: {},
     connectPhases: {},
+    connectKey: {},
     echo: {},
     echoWarmup: {},
     floodEcho: {},

@@ -7,7 +7,10 @@ import { oneSessionOnly } from '@sallyport/ssh';
 import type { SshdInfo } from '../../tests/harness/sshd.js';
 import { PROMPT, type BenchTerminal, type OpenTiming, type TerminalOpener } from './terminal.js';
 
-export type SshTarget = Pick<SshdInfo, 'host' | 'port' | 'user' | 'password'>;
+/** Logs in with `privateKey` when given, with the password otherwise. */
+export type SshTarget = Pick<SshdInfo, 'host' | 'port' | 'user' | 'password'> & {
+  privateKey?: string;
+};
 
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -53,7 +56,7 @@ export function openDirect(
     client.connect({
       sock: socket,
       username: target.user,
-      password: target.password,
+      ...(target.privateKey ? { privateKey: target.privateKey } : { password: target.password }),
       readyTimeout: CONNECT_TIMEOUT_MS,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,

@@ -23,6 +23,8 @@ export const CONTENDER_LABELS: Record<ContenderKey, string> = {
 export interface Contender {
   key: ContenderKey;
   opener: TerminalOpener;
+  /** The same shell, logged in with a key instead of the password. */
+  keyLoginOpener: TerminalOpener;
   /** Processes whose CPU is the server side's cost (none for the direct baseline). */
   serverProcs: ProcRef[];
   /** Prometheus endpoints of the Node processes, for event-loop lag. */
@@ -68,7 +70,14 @@ export function directContender(sshd: SshdHandle): Contender {
     user: sshd.user,
     password: sshd.password,
   };
-  return { key: 'direct', opener: directOpener(ssh), ssh, serverProcs: [], metricsUrls: [] };
+  return {
+    key: 'direct',
+    opener: directOpener(ssh),
+    keyLoginOpener: directOpener({ ...ssh, privateKey: sshd.privateKey }),
+    ssh,
+    serverProcs: [],
+    metricsUrls: [],
+  };
 }
 
 /**
@@ -83,6 +92,11 @@ function benchEnv(maxSessions: number): Record<string, string> {
     SALLYPORT_MAX_SESSIONS_PER_USER: String(maxSessions),
     SALLYPORT_WORKER_MAX_SESSIONS: String(maxSessions),
   };
+}
+
+/** The bench's sshd as a server that Sallyport logs in to with the test user's key. */
+function keyLoginServer(sshd: SshdHandle) {
+  return sshdServer(sshd, { auth: { type: 'key', privateKey: sshd.privateKey } });
 }
 
 export interface DeployOptions {
@@ -112,6 +126,7 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
     });
     try {
       const serverId = (await cluster.admin.createServer(sshdServer(options.sshd))).id;
+      const keyServerId = (await cluster.admin.createServer(keyLoginServer(options.sshd))).id;
       const worker = cluster.workers[0]!;
       const gateways = cluster.gateways.map((g, i) => ({ name: `gateway-${i}`, pid: g.proc.pid! }));
       const target: SallyportTarget = {
@@ -131,6 +146,7 @@ export async function deployDistributed(options: DeployOptions): Promise<Sallypo
         contender: {
           key: 'distributed',
           opener: sallyportOpener(target),
+          keyLoginOpener: sallyportOpener({ ...target, serverId: keyServerId }),
           serverProcs: [
             ...gateways,
             workerRef,
@@ -165,6 +181,7 @@ export async function deployEmbedded(options: DeployOptions): Promise<SallyportD
   const app = await startEmbedded({ ...benchEnv(options.maxSessions), ...options.env });
   try {
     const serverId = (await app.admin.createServer(sshdServer(options.sshd))).id;
+    const keyServerId = (await app.admin.createServer(keyLoginServer(options.sshd))).id;
     const target: SallyportTarget = {
       gatewayUrls: [app.url],
       serverId,
@@ -176,6 +193,7 @@ export async function deployEmbedded(options: DeployOptions): Promise<SallyportD
       contender: {
         key: 'embedded',
         opener: sallyportOpener(target),
+        keyLoginOpener: sallyportOpener({ ...target, serverId: keyServerId }),
         serverProcs: [ref],
         metricsUrls: [{ name: 'embedded', url: `${app.url}/metrics` }],
         sallyport: { target, admin: app.admin },

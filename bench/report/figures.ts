@@ -439,6 +439,20 @@ export function computeFigures(r: RawResults): Figure[] {
     better: 'lower',
     cells: quantileCells(connect, 0.99),
   });
+  // No target: the issue's figure is the password login above; most users log in with a key.
+  const connectKey = perContenderFlat(r.connectKey ?? {});
+  for (const [q, name] of [
+    [0.5, 'median'],
+    [0.99, 'p99'],
+  ] as const) {
+    figures.push({
+      key: `connect_key_first_byte_${name}_ms`,
+      label: `WebSocket open → first prompt byte after a key login, ${name}`,
+      unit: 'ms',
+      better: 'lower',
+      cells: quantileCells(connectKey, q),
+    });
+  }
 
   // ---- fan-out
   figures.push(...fanoutFigures(r));

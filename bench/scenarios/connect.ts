@@ -1,7 +1,7 @@
 // Open → first prompt byte: from creating the WebSocket (Sallyport) or calling connect (ssh2)
 // to the first terminal byte, which with the test user's quiet login is the prompt. It covers
 // everything a user waits for: the upgrade, placement on a worker, SSH handshake and login.
-import type { Contender } from '../env/deployments.js';
+import type { TerminalOpener } from '../clients/terminal.js';
 
 export interface ConnectResult {
   firstByteMs: number[];
@@ -10,13 +10,13 @@ export interface ConnectResult {
 }
 
 export async function measureConnect(
-  contender: Contender,
+  opener: TerminalOpener,
   samples: number,
 ): Promise<ConnectResult> {
   const firstByteMs: number[] = [];
   const phases: Record<string, number>[] = [];
   for (let i = 0; i < samples; i++) {
-    const terminal = await contender.opener.open();
+    const terminal = await opener.open();
     const { startedAt, firstByteAt } = terminal.timing;
     firstByteMs.push(firstByteAt - startedAt);
     phases.push(
