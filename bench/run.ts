@@ -143,10 +143,14 @@ export async function runBench(config: BenchConfig): Promise<RawResults> {
             const collections = Object.entries(bulk.fullCollections ?? {})
               .filter(([, c]) => c.count > 0)
               .map(([name, c]) => `${name} ${c.count}`);
+            const pauses = Object.entries(bulk.shellPausedMs ?? {})
+              .filter(([, ms]) => ms > 0)
+              .map(([reason, ms]) => `${reason} ${fmt((100 * ms) / bulk.wallMs)}%`);
             return (
               `${fmt(bulk.mbPerSecond)} MB/s, server CPU ${fmt(bulk.serverCpuMsPerMB)} ms/MB, ` +
               `${fmt(bulk.frames / (bulk.bytes / 1e6))} frames/MB` +
-              (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '')
+              (collections.length > 0 ? `, full GCs: ${collections.join(', ')}` : '') +
+              (pauses.length > 0 ? `, shell paused: ${pauses.join(', ')}` : '')
             );
           });
         }

@@ -277,6 +277,16 @@ describe('the smallest flow window', () => {
     await term.waitForControl('ready');
     return term;
   };
+  /** The worker's count, or time in seconds, of pauses spent waiting for the browser. */
+  const pausesForClient = async (
+    sp: Awaited<ReturnType<typeof startEmbedded>>,
+    what: 'pauses' | 'paused_seconds',
+  ) =>
+    metricValue(
+      await (await fetch(`${sp.url}/metrics`)).text(),
+      `sallyport_worker_output_${what}_total`,
+      'reason="client"',
+    );
 
   it('lets a flood through, the shell paused and resumed over and over', async () => {
     const sp = await startEmbedded({ SALLYPORT_FLOW_WINDOW_BYTES: String(64 * 1024) });
@@ -285,6 +295,9 @@ describe('the smallest flow window', () => {
       // 8 MB is 128 windows: the shell is paused and resumed over and over.
       term.type(`head -c 8000000 /dev/zero | tr '\\0' x; echo; echo flood-done\n`);
       await term.waitForOutput('\nflood-done\r\n', 60_000);
+      // The operator can see it: each pause counted, as waiting for the browser.
+      expect(await pausesForClient(sp, 'pauses')).toBeGreaterThan(10);
+      expect(await pausesForClient(sp, 'paused_seconds')).toBeGreaterThan(0);
       term.sendControl({ type: 'close' });
       await term.waitForControl('exit');
     } finally {
@@ -323,6 +336,29 @@ describe('the smallest flow window', () => {
       expect(await term.waitForControl('exit')).toMatchObject({ reason: 'exit', code: 7 });
       expect(term.output).toMatch(/x{60000}/);
       expect(await typedIn()).toBe(before);
+      // The shell was paused all the while the browser did not read: at least the half second
+      // of typing after the shell had exited (less timer rounding), counted as waiting for the
+      // browser.
+      expect(await pausesForClient(sp, 'paused_seconds')).toBeGreaterThanOrEqual(0.45);
+    } finally {
+      await sp.stop();
+    }
+  });
+
+  it('counts a pause that lasts until the session is closed', async () => {
+    const sp = await startEmbedded({ SALLYPORT_FLOW_WINDOW_BYTES: String(64 * 1024) });
+    try {
+      const term = await openTerminal(sp);
+      term.pauseReading();
+      term.type('yes\n'); // prints until the session ends
+      await waitFor(async () => (await pausesForClient(sp, 'pauses')) === 1, {
+        description: 'the shell to be paused',
+      });
+      await sleep(500);
+      term.sendControl({ type: 'close' });
+      term.resumeReading();
+      expect(await term.waitForControl('exit')).toMatchObject({ reason: 'closed' });
+      expect(await pausesForClient(sp, 'paused_seconds')).toBeGreaterThanOrEqual(0.45);
     } finally {
       await sp.stop();
     }

@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createRegistry } from '@sallyport/observability';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkerMetrics } from '../../services/session-worker/src/metrics.js';
 import { startServiceMetrics } from './service-metrics.js';
 
 // A full collection on demand: V8 exposes gc() to contexts made after the flag is set.
@@ -14,8 +15,7 @@ let server: Server | undefined;
 afterEach(() => server?.close());
 
 /** Serves /metrics as a Sallyport process does, from the same registry setup. */
-async function serveMetrics(status = 200): Promise<string> {
-  const registry = createRegistry({ service: 'test' });
+async function serveMetrics(status = 200, registry = createRegistry({ service: 'test' })) {
   server = createServer((_req, res) => {
     void registry.metrics().then((text) => {
       res.writeHead(status, { 'content-type': registry.contentType });
@@ -36,15 +36,29 @@ describe('startServiceMetrics', () => {
     collectGarbage();
     // prom-client hears of a collection once perf_hooks delivers its entry, a turn later.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const { fullCollections, loopLag } = await finish();
+    const { fullCollections, loopLag, shellPausedMs } = await finish();
     expect(fullCollections.svc?.count).toBe(1);
     expect(fullCollections.svc?.pauseMs).toBeGreaterThan(0);
     expect(loopLag.svc?.p99).toBeGreaterThanOrEqual(0);
+    expect(shellPausedMs).toEqual({}); // not a worker
+  });
+
+  it("reads the time a worker's shells spent paused between its two scrapes, by reason", async () => {
+    const registry = createRegistry({ service: 'test' });
+    const paused = createWorkerMetrics(registry, () => 0).outputPausedSeconds;
+    paused.inc({ reason: 'client' }, 3);
+    const worker = await serveMetrics(200, registry);
+    const finish = await startServiceMetrics([{ name: 'worker', url: worker }]);
+    paused.inc({ reason: 'client' }, 0.25);
+    paused.inc({ reason: 'bus' }, 0.5);
+    const { shellPausedMs } = await finish();
+    // The bus's series first appeared between the scrapes: all of it is new.
+    expect(shellPausedMs).toEqual({ worker: { client: 250, bus: 500 } });
   });
 
   it('reports nothing for a process whose /metrics fails, rather than failing the run', async () => {
     const url = await serveMetrics(500);
     const finish = await startServiceMetrics([{ name: 'svc', url }]);
-    expect(await finish()).toEqual({ loopLag: {}, fullCollections: {} });
+    expect(await finish()).toEqual({ loopLag: {}, fullCollections: {}, shellPausedMs: {} });
   });
 });

@@ -325,6 +325,19 @@ export function computeFigures(r: RawResults): Figure[] {
       better: 'lower',
       cells: perContender(bulk, (runs) => roundCell(runs.map((b) => b.cpu.machineBusy * 100))),
     },
+    {
+      key: 'bulk_shell_paused',
+      label: "time the worker's flow control kept the shell paused during bulk",
+      unit: '%',
+      better: 'lower',
+      cells: perContender(bulk, (runs) =>
+        roundCell(
+          runs.flatMap((b) =>
+            b.shellPausedMs ? [(100 * sum(Object.values(b.shellPausedMs))) / b.wallMs] : [],
+          ),
+        ),
+      ),
+    },
   );
 
   // ---- memory per idle session

@@ -8,7 +8,12 @@ import type { BulkReply, BulkRequest } from '../clients/bulk-terminal.js';
 import { startChild, type ChildClient } from '../clients/child.js';
 import type { Contender } from '../env/deployments.js';
 import type { LoopLag } from '../measure/event-loop.js';
-import { startServiceMetrics, type FullCollections } from '../measure/service-metrics.js';
+import type { PauseReason } from '../../services/session-worker/src/metrics.js';
+import {
+  startServiceMetrics,
+  type FullCollections,
+  type ShellPausedMs,
+} from '../measure/service-metrics.js';
 import { minorFaults, startCounter, startCpuMeter, type CpuReading } from '../measure/proc.js';
 
 export interface BulkOptions {
@@ -39,6 +44,11 @@ export interface BulkResult {
   loopLag: Record<string, LoopLag>;
   /** Each Sallyport process's full garbage collections during the run (at least). */
   fullCollections?: Record<string, FullCollections>;
+  /**
+   * How long the worker kept the shell paused during the run, by what it waited for (the
+   * browser's acknowledgements, the bus, the headless screen): flow control, not CPU.
+   */
+  shellPausedMs?: ShellPausedMs;
   /**
    * Minor page faults per MB of output, by server process: pages the kernel had to map again,
    * as when the allocator hands freed buffers back and takes them again.
@@ -107,7 +117,7 @@ async function measureBulk(
     Object.entries(stopFaults()).map(([name, faults]) => [name, faults / mb]),
   );
   const windowUs: [number, number] = [windowStart, monotonicUs()];
-  const { loopLag, fullCollections } = await finishMetrics();
+  const { loopLag, fullCollections, shellPausedMs } = await finishMetrics();
   const publishesAfter = await contender.redis?.commandCalls('publish');
   return {
     bytes: printed.bytes,
@@ -123,8 +133,18 @@ async function measureBulk(
       : {}),
     loopLag,
     fullCollections,
+    ...(contender.sallyport ? { shellPausedMs: sumByReason(Object.values(shellPausedMs)) } : {}),
     faultsPerMB,
   };
+}
+
+function sumByReason(perProcess: readonly ShellPausedMs[]): ShellPausedMs {
+  const total: ShellPausedMs = {};
+  for (const paused of perProcess) {
+    for (const [reason, ms] of Object.entries(paused) as [PauseReason, number][])
+      total[reason] = (total[reason] ?? 0) + ms;
+  }
+  return total;
 }
 
 function monotonicUs(): number {

@@ -3,6 +3,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 
 /**
+ * What a paused shell waits for (the `reason` of the pause metrics): a controlling client's
+ * acknowledgements, publishing to the bus, or the headless screen's parsing.
+ */
+export const PAUSE_REASONS = ['client', 'bus', 'screen'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+
+/**
  * The session worker's own metrics, on the process's registry.
  * @param compactedScreens how many of its sessions have their screen compacted now
  */
@@ -31,6 +38,18 @@ export function createWorkerMetrics(registry: Registry, compactedScreens: () => 
       name: 'sallyport_worker_terminal_bytes_total',
       help: 'Terminal bytes through this worker; in = to the target, out = from the target',
       labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    outputPauses: new Counter({
+      name: 'sallyport_worker_output_pauses_total',
+      help: 'Times a shell was paused because its output was not taken fast enough, by what it waited for: a controlling client (client), publishing to the bus (bus) or the headless screen (screen)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    outputPausedSeconds: new Counter({
+      name: 'sallyport_worker_output_paused_seconds_total',
+      help: 'Time shells spent paused, counted as each pause ends, by what they waited for (as sallyport_worker_output_pauses_total)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     headStarts: new Counter({

@@ -6,7 +6,7 @@ import { NOT_RECORDED, resolveRecordingPolicy, type EffectivePolicy } from '@sal
 import { oneSessionOnly, type ServerConnectDeps, type StartedSocket } from '@sallyport/ssh';
 import type { Logger } from '@sallyport/log';
 import type { HeadStarts } from './head-starts.js';
-import type { WorkerMetrics } from './metrics.js';
+import { PAUSE_REASONS, type PauseReason, type WorkerMetrics } from './metrics.js';
 import { Participants } from './participants.js';
 import {
   notRecording,
@@ -80,7 +80,8 @@ export class TerminalSession {
   private offset = 0;
   private bytesIn = 0;
   private unpublishedBytes = 0;
-  private paused = false;
+  /** While the shell is paused: why (the limit it was furthest over) and since when. */
+  private pause: { reason: PauseReason; since: number } | undefined;
   private size: { cols: number; rows: number };
   private exitStatus: { code: number | null; signal: string | null } = { code: null, signal: null };
   /** Whether the session may open: at once, or once its gateway says (`awaitsAdmission`). */
@@ -386,18 +387,33 @@ export class TerminalSession {
    */
   private updateFlow(): void {
     if (!this.channel) return;
-    const behind = [
-      this.unpublishedBytes / PAUSE_AT_UNPUBLISHED_BYTES,
-      this.screen.unparsedBytes / PAUSE_AT_UNPARSED_BYTES,
-      this.participants.controllerLag(this.offset) / this.deps.session.flowWindowBytes,
-    ];
-    if (!this.paused && behind.some((share) => share > 1)) {
-      this.paused = true;
+    const behind: Record<PauseReason, number> = {
+      bus: this.unpublishedBytes / PAUSE_AT_UNPUBLISHED_BYTES,
+      screen: this.screen.unparsedBytes / PAUSE_AT_UNPARSED_BYTES,
+      client: this.participants.controllerLag(this.offset) / this.deps.session.flowWindowBytes,
+    };
+    const shares = Object.values(behind);
+    if (!this.pause && shares.some((share) => share > 1)) {
+      const reason = PAUSE_REASONS.reduce((a, b) => (behind[b] > behind[a] ? b : a));
+      this.pause = { reason, since: performance.now() };
+      this.deps.metrics.outputPauses.inc({ reason });
       this.channel.pause();
-    } else if (this.paused && behind.every((share) => share <= 0.5)) {
-      this.paused = false;
+    } else if (this.pause && shares.every((share) => share <= 0.5)) {
+      this.countPausedTime();
+      this.pause = undefined;
       this.channel.resume();
     }
+  }
+
+  /** Adds the time the shell has been paused since last counted, if it is, to the metrics. */
+  private countPausedTime(): void {
+    if (!this.pause) return;
+    const now = performance.now();
+    this.deps.metrics.outputPausedSeconds.inc(
+      { reason: this.pause.reason },
+      (now - this.pause.since) / 1000,
+    );
+    this.pause.since = now;
   }
 
   private resize(cols: number, rows: number): void {
@@ -591,6 +607,7 @@ export class TerminalSession {
 
   private async cleanUp(reason: EndReason, message: string): Promise<void> {
     this.output.flush(); // the last output goes out before `ended`
+    this.countPausedTime();
     const { bus, prisma, metrics, workerId } = this.deps;
     const wasActive = this.channel !== undefined;
     const { code, signal } = reason === 'exit' ? this.exitStatus : { code: null, signal: null };
