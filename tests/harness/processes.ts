@@ -1,5 +1,7 @@
 // Helpers for end-to-end tests that run the built services as real child processes.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface WaitForOptions {
@@ -42,18 +44,41 @@ export async function waitFor<T>(
 }
 
 /**
- * A TCP port that was free a moment ago on 127.0.0.1. Another process can take it before the
- * caller binds it, so callers that can detect "address in use" should retry.
+ * A TCP port that was free a moment ago on 127.0.0.1, picked at random below the ports the kernel
+ * gives outgoing connections. Another process can still take it before the caller binds it, so
+ * callers that can detect "address in use" should retry.
  */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  // A port from the kernel's range for outgoing connections could be taken as the local port of
+  // any connection a test makes before the service listens on it (EADDRINUSE at start-up).
+  const below = await ephemeralPortsStart();
+  if (below > 10_000) {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const port = randomInt(10_000, below);
+      if ((await listenOnce(port)) !== undefined) return port;
+    }
+  }
+  const port = await listenOnce(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
+}
+
+/** The first port the kernel hands to outgoing connections (Linux), or 0 if it cannot be read. */
+async function ephemeralPortsStart(): Promise<number> {
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  return Number(range.trim().split(/\s+/)[0]) || 0;
+}
+
+/** Listens on `port` of 127.0.0.1 and closes again; the port it had, or undefined if taken. */
+function listenOnce(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+      const bound = typeof address === 'object' && address !== null ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
 }
